@@ -1,0 +1,16 @@
+"""chainrule: automatic differentiation you can read.
+
+Python + NumPy functions are traced into a flat SSA IR (``make_ir``), and
+separate interpreters evaluate, differentiate, batch, compile and draw it.
+"""
+from . import numpy  # noqa: F401  (installs Tracer's operators)
+from .tracer.avals import ShapedArray  # noqa: F401
+from .tracer.core import Primitive, Tracer, bind  # noqa: F401
+from .tracer.errors import (ChainruleError, ConcretizationError, ShapeError,  # noqa: F401
+                            TracerArrayConversionError, TracerLeakError)
+from .tracer.ir import IR, ClosedIR, Equation, Literal, Var  # noqa: F401
+from .tracer.pytree import (register_pytree_node, tree_flatten, tree_leaves,  # noqa: F401
+                            tree_map, tree_structure, tree_unflatten)
+from .transforms import make_ir  # noqa: F401
+
+__version__ = "0.1.0"

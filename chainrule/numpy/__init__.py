@@ -1,0 +1,41 @@
+"""``chainrule.numpy``: NumPy's names over chainrule's primitives.
+
+Every function here takes tracers, NumPy arrays and Python numbers alike:
+with a tracer among its arguments it records IR equations, otherwise it
+computes with NumPy.  The same functions are reached from plain NumPy code
+(``np.sin(t)``, ``np.sum(t)``, ``t @ W``) through NumPy's dispatch
+protocols (``_dispatch.py``), and produce the same IR.
+"""
+import numpy as _np
+
+from . import _dispatch, _indexing, _util  # noqa: F401
+from ._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot  # noqa: F401
+from ._reductions import amax, amin, argmax, argmin, max, mean, min, prod, sum  # noqa: F401,A004
+from ._shapes import (array, asarray_ as asarray, atleast_1d, atleast_2d,  # noqa: F401
+                      broadcast_arrays, broadcast_to, concatenate, expand_dims, flip, full_like,
+                      hstack, matrix_transpose, moveaxis, ones_like, permute_dims, ravel,
+                      reshape, squeeze, stack, swapaxes, transpose, vstack, zeros_like)
+from ._ufuncs import *  # noqa: F401,F403
+from ._ufuncs import UFUNCS as _UFUNCS, abs, clip, where  # noqa: F401,A004
+
+# constants and constructors: no tracer involved, NumPy's own
+from numpy import (arange, e, empty, eye, float16, float32, float64, full, identity,  # noqa: F401
+                   inf, int32, int64, linspace, nan, newaxis, ones, pi, zeros, bool_,
+                   complex64, complex128, ndarray, shape, ndim, size, result_type,
+                   promote_types, dtype, isscalar, allclose, array_equal)
+
+
+def _register_functions():
+    """Map each NumPy function to the chainrule function of the same name,
+    for ``__array_function__``."""
+    g = globals()
+    for name, fn in list(g.items()):
+        if name.startswith("_") or not callable(fn) or getattr(_np, name, None) is fn:
+            continue
+        np_fn = getattr(_np, name, None)
+        if np_fn is not None and not isinstance(np_fn, _np.ufunc) and callable(np_fn):
+            _dispatch.FUNCTIONS[np_fn] = fn
+
+
+_register_functions()
+_dispatch.install_tracer_methods(__import__(__name__, fromlist=["_"]))

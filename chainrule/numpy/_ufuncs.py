@@ -1,0 +1,250 @@
+"""NumPy's elementwise functions (ufuncs) over chainrule's primitives.
+
+Each function resolves its dtypes the way NumPy does, casts and broadcasts
+its operands explicitly (``_util.elementwise_operands``) and binds one
+primitive; a few (``log2``, ``square``, ``hypot``, ...) are short
+compositions of primitives, so they need no rules of their own.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import primitives as P
+from ..tracer.core import bind
+from ._util import elementwise_operands, loop_dtypes, unsupported
+
+UFUNCS = {}  # numpy ufunc -> chainrule function, for __array_ufunc__
+
+
+def _check_kwargs(name, kwargs):
+    extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting", "order", "subok")
+             and not (k == "where" and v is True)}
+    if extra:
+        unsupported(name, **{k: (v if v is not None else "given") for k, v in extra.items()})
+
+
+def _apply(ufunc, prim, args, kwargs, name):
+    _check_kwargs(name, kwargs)
+    dtype = kwargs.get("dtype")
+    dtypes = loop_dtypes(ufunc, args, name)
+    ops = elementwise_operands(name, args, dtypes[:-1])
+    out = bind(prim, *ops)
+    if dtype is not None:
+        from ._util import cast
+        out = cast(out, dtype)
+    return out
+
+
+def _unary(name, np_ufunc, prim):
+    def fn(x, /, **kwargs):
+        return _apply(np_ufunc, prim, (x,), kwargs, name)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"numpy.{name}, traced as the ``{prim.name}`` primitive."
+    UFUNCS[np_ufunc] = fn
+    return fn
+
+
+def _binary(name, np_ufunc, prim):
+    def fn(x1, x2, /, **kwargs):
+        return _apply(np_ufunc, prim, (x1, x2), kwargs, name)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"numpy.{name}, traced as the ``{prim.name}`` primitive."
+    UFUNCS[np_ufunc] = fn
+    return fn
+
+
+def _composite(np_ufunc):
+    def register(fn):
+        UFUNCS[np_ufunc] = fn
+        return fn
+    return register
+
+
+negative = _unary("negative", np.negative, P.neg_p)
+sin = _unary("sin", np.sin, P.sin_p)
+cos = _unary("cos", np.cos, P.cos_p)
+tan = _unary("tan", np.tan, P.tan_p)
+arcsin = _unary("arcsin", np.arcsin, P.asin_p)
+arccos = _unary("arccos", np.arccos, P.acos_p)
+arctan = _unary("arctan", np.arctan, P.atan_p)
+sinh = _unary("sinh", np.sinh, P.sinh_p)
+cosh = _unary("cosh", np.cosh, P.cosh_p)
+tanh = _unary("tanh", np.tanh, P.tanh_p)
+arcsinh = _unary("arcsinh", np.arcsinh, P.asinh_p)
+arccosh = _unary("arccosh", np.arccosh, P.acosh_p)
+arctanh = _unary("arctanh", np.arctanh, P.atanh_p)
+exp = _unary("exp", np.exp, P.exp_p)
+exp2 = _unary("exp2", np.exp2, P.exp2_p)
+log = _unary("log", np.log, P.log_p)
+log1p = _unary("log1p", np.log1p, P.log1p_p)
+expm1 = _unary("expm1", np.expm1, P.expm1_p)
+sqrt = _unary("sqrt", np.sqrt, P.sqrt_p)
+cbrt = _unary("cbrt", np.cbrt, P.cbrt_p)
+absolute = _unary("absolute", np.absolute, P.abs_p)
+abs = absolute  # noqa: A001  (numpy.abs is numpy.absolute)
+sign = _unary("sign", np.sign, P.sign_p)
+floor = _unary("floor", np.floor, P.floor_p)
+ceil = _unary("ceil", np.ceil, P.ceil_p)
+rint = _unary("rint", np.rint, P.round_p)
+trunc = _unary("trunc", np.trunc, P.trunc_p)
+logical_not = _unary("logical_not", np.logical_not, P.not_p)
+invert = _unary("invert", np.invert, P.not_p)
+
+add = _binary("add", np.add, P.add_p)
+subtract = _binary("subtract", np.subtract, P.sub_p)
+multiply = _binary("multiply", np.multiply, P.mul_p)
+divide = _binary("divide", np.divide, P.div_p)
+true_divide = divide
+floor_divide = _binary("floor_divide", np.floor_divide, P.floor_div_p)
+remainder = _binary("remainder", np.remainder, P.rem_p)
+mod = remainder
+maximum = _binary("maximum", np.maximum, P.max_p)
+minimum = _binary("minimum", np.minimum, P.min_p)
+arctan2 = _binary("arctan2", np.arctan2, P.atan2_p)
+equal = _binary("equal", np.equal, P.eq_p)
+not_equal = _binary("not_equal", np.not_equal, P.ne_p)
+less = _binary("less", np.less, P.lt_p)
+less_equal = _binary("less_equal", np.less_equal, P.le_p)
+greater = _binary("greater", np.greater, P.gt_p)
+greater_equal = _binary("greater_equal", np.greater_equal, P.ge_p)
+logical_and = _binary("logical_and", np.logical_and, P.and_p)
+logical_or = _binary("logical_or", np.logical_or, P.or_p)
+logical_xor = _binary("logical_xor", np.logical_xor, P.xor_p)
+bitwise_and = _binary("bitwise_and", np.bitwise_and, P.and_p)
+bitwise_or = _binary("bitwise_or", np.bitwise_or, P.or_p)
+bitwise_xor = _binary("bitwise_xor", np.bitwise_xor, P.xor_p)
+
+
+def _exact_int(y):
+    """``y`` as a Python int if it is an integer-valued scalar constant."""
+    if isinstance(y, bool):
+        return None
+    if isinstance(y, (int, np.integer)):
+        return int(y)
+    if isinstance(y, (float, np.floating)) and float(y).is_integer() and abs(y) <= 2 ** 31:
+        return int(y)
+    return None
+
+
+@_composite(np.power)
+def power(x1, x2, /, **kwargs):
+    """numpy.power; a constant integer exponent becomes ``integer_pow[y=n]``
+    (``x ** 2`` is a multiplication, not a logarithm and an exponential)."""
+    n = _exact_int(x2) if not hasattr(x2, "shape") or x2.shape == () else None
+    if n is not None and not kwargs and not isinstance(x2, np.ndarray):
+        dtypes = loop_dtypes(np.power, (x1, x2))
+        (base,) = elementwise_operands("power", (x1,), dtypes[:1])
+        if n < 0 and np.issubdtype(base.dtype, np.integer):
+            raise ValueError("Integers to negative integer powers are not allowed.")
+        return bind(P.integer_pow_p, base, y=n)
+    return _apply(np.power, P.pow_p, (x1, x2), kwargs, "power")
+
+
+
+@_composite(np.square)
+def square(x, /):
+    """numpy.square: ``integer_pow[y=2]``."""
+    dtypes = loop_dtypes(np.square, (x,))
+    (x,) = elementwise_operands("square", (x,), dtypes[:1])
+    return bind(P.integer_pow_p, x, y=2)
+
+
+@_composite(np.reciprocal)
+def reciprocal(x, /):
+    """numpy.reciprocal: ``1 / x`` (floating point)."""
+    dtypes = loop_dtypes(np.reciprocal, (x,))
+    (x,) = elementwise_operands("reciprocal", (x,), dtypes[:1])
+    if not np.issubdtype(x.dtype, np.inexact):
+        raise NotImplementedError("numpy.reciprocal of integers (which truncates) is not "
+                                  "supported by chainrule; use 1.0 / x")
+    return divide(np.asarray(1, x.dtype)[()], x)
+
+
+@_composite(np.positive)
+def positive(x, /):
+    return x
+
+
+@_composite(np.log2)
+def log2(x, /):
+    """numpy.log2: ``log(x) / log(2)``."""
+    y = log(x)
+    return divide(y, np.log(np.asarray(2, y.dtype))[()])
+
+
+@_composite(np.log10)
+def log10(x, /):
+    """numpy.log10: ``log(x) / log(10)``."""
+    y = log(x)
+    return divide(y, np.log(np.asarray(10, y.dtype))[()])
+
+
+@_composite(np.hypot)
+def hypot(x1, x2, /):
+    """numpy.hypot: ``sqrt(x1**2 + x2**2)``, scaled so that it cannot overflow."""
+    a, b = absolute(x1), absolute(x2)
+    big, small = maximum(a, b), minimum(a, b)
+    safe = where(equal(big, 0), 1, big)
+    r = divide(small, safe)
+    return multiply(big, sqrt(add(1, multiply(r, r))))
+
+
+@_composite(np.deg2rad)
+def deg2rad(x, /):
+    y = multiply(x, np.pi / 180)
+    return y
+
+
+radians = deg2rad
+
+
+@_composite(np.rad2deg)
+def rad2deg(x, /):
+    return multiply(x, 180 / np.pi)
+
+
+degrees = rad2deg
+
+
+@_composite(np.logaddexp)
+def logaddexp(x1, x2, /):
+    """numpy.logaddexp: ``max + log1p(exp(-|x1 - x2|))``, stable for large inputs."""
+    m = maximum(x1, x2)
+    return add(m, log1p(exp(negative(absolute(subtract(x1, x2))))))
+
+
+def where(condition, x=None, y=None, /):
+    """numpy.where(condition, x, y), traced as ``select``.  The one-argument
+    form (``nonzero``) has a data-dependent shape and is not traceable."""
+    if x is None and y is None:
+        raise NotImplementedError("numpy.where(condition) with one argument returns a "
+                                  "data-dependent number of indices and cannot be traced; "
+                                  "use numpy.where(condition, x, y)")
+    from ._util import broadcast_shapes, broadcast_to_shape, cast, is_scalar_constant, shape_of
+    dtype = np.result_type(*[a.dtype if hasattr(a, "dtype") else a for a in (x, y)])
+    shape = broadcast_shapes("where", shape_of(condition), shape_of(x), shape_of(y))
+    ops = [cast(condition, np.bool_), cast(x, dtype), cast(y, dtype)]
+    ops = [o if is_scalar_constant(o) else broadcast_to_shape(o, shape) for o in ops]
+    if all(is_scalar_constant(o) for o in ops[1:]) and shape:
+        ops[1] = broadcast_to_shape(ops[1], shape)
+    return bind(P.select_p, *ops)
+
+
+def clip(a, a_min=None, a_max=None, /, **kwargs):
+    """numpy.clip: ``minimum(maximum(a, a_min), a_max)``."""
+    a_min = kwargs.pop("min", a_min)
+    a_max = kwargs.pop("max", a_max)
+    if kwargs:
+        unsupported("clip", **kwargs)
+    out = a
+    if a_min is not None:
+        out = maximum(out, a_min)
+    if a_max is not None:
+        out = minimum(out, a_max)
+    return out
+
+
+__all__ = sorted(name for name, value in list(globals().items())
+                 if not name.startswith("_") and callable(value)
+                 and getattr(value, "__module__", None) == __name__)
+__all__ += ["abs", "true_divide", "mod", "radians", "degrees"]

@@ -1,0 +1,155 @@
+"""What every ``chainrule.numpy`` function needs: NumPy's dtype promotion
+and broadcasting, made explicit as IR equations, and axis normalization.
+
+Promotion asks NumPy itself (``ufunc.resolve_dtypes``), so chainrule's
+dtypes are NumPy's by construction, Python scalars staying "weak" (NEP 50).
+Broadcasting becomes ``broadcast_in_dim``; a Python scalar or 0-d constant
+stays a 0-d literal, which binary primitives accept as it is.
+"""
+from __future__ import annotations
+
+import functools
+import operator
+
+import numpy as np
+
+from ..primitives import broadcast_in_dim_p, convert_element_type_p
+from ..tracer.core import Tracer, bind
+from ..tracer.errors import ShapeError
+from ..tracer.source import user_source_info, where
+
+_PY_SCALARS = (int, float, complex)
+
+
+def is_array_like(x) -> bool:
+    return isinstance(x, (Tracer, np.ndarray, np.generic, bool, int, float, complex))
+
+
+def shape_of(x):
+    return x.shape if isinstance(x, (Tracer, np.ndarray, np.generic)) else np.shape(x)
+
+
+def ndim_of(x):
+    return len(shape_of(x))
+
+
+def dtype_of(x):
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+        return x.dtype
+    return np.asarray(x).dtype
+
+
+def asarray(x):
+    """Tracers stay tracers; everything else becomes a NumPy array (lists of
+    tracers are stacked by ``chainrule.numpy.array``)."""
+    if isinstance(x, (Tracer, np.ndarray)):
+        return x
+    if isinstance(x, (list, tuple)):
+        from ._shapes import array
+        return array(x)
+    return np.asarray(x)
+
+
+def _dtype_key(x):
+    # Python scalars stay weak (their type, not a dtype); bool is never weak
+    if type(x) in _PY_SCALARS:
+        return type(x)
+    return dtype_of(x)
+
+
+@functools.lru_cache(maxsize=None)
+def _resolve(ufunc, keys):
+    return ufunc.resolve_dtypes(keys + (None,))
+
+
+def loop_dtypes(ufunc, args, name=None):
+    """NumPy's (input dtypes..., output dtype) for ``ufunc`` on ``args``."""
+    try:
+        return _resolve(ufunc, tuple(_dtype_key(a) for a in args))
+    except TypeError as e:  # NumPy's "no loop matching the specified signature"
+        raise TypeError(f"numpy.{name or ufunc.__name__} does not support operands of dtype "
+                        f"{', '.join(str(dtype_of(a)) for a in args)}: {e}"
+                        f"{where(user_source_info())}") from None
+
+
+def cast(x, dtype):
+    """``x`` as ``dtype``: a ``convert_element_type`` equation for a tracer,
+    an eager conversion for a constant."""
+    dtype = np.dtype(dtype)
+    if isinstance(x, Tracer):
+        return x if x.dtype == dtype else bind(convert_element_type_p, x, new_dtype=dtype)
+    if type(x) in _PY_SCALARS or type(x) is bool:
+        return np.asarray(x, dtype)[()]
+    x = np.asarray(x)
+    return x if x.dtype == dtype else x.astype(dtype)
+
+
+def broadcast_shapes(name, *shapes):
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"{name}: operands with shapes {' '.join(map(str, shapes))} cannot be "
+                         f"broadcast together{where(user_source_info())}") from None
+
+
+def broadcast_to_shape(x, shape):
+    """``x`` broadcast to ``shape`` by NumPy's rules, as a ``broadcast_in_dim``."""
+    xshape = shape_of(x)
+    if xshape == tuple(shape):
+        return x
+    lead = len(shape) - len(xshape)
+    if lead < 0 or any(d != 1 and d != shape[lead + i] for i, d in enumerate(xshape)):
+        raise ShapeError(f"cannot broadcast an array of shape {xshape} to shape {tuple(shape)}"
+                         f"{where(user_source_info())}")
+    return bind(broadcast_in_dim_p, x, shape=tuple(shape),
+                broadcast_dimensions=tuple(range(lead, len(shape))))
+
+
+def is_scalar_constant(x) -> bool:
+    """A Python number, NumPy scalar or 0-d array: becomes an inline literal."""
+    return (type(x) in _PY_SCALARS or type(x) is bool or isinstance(x, np.generic)
+            or (isinstance(x, np.ndarray) and x.ndim == 0))
+
+
+def elementwise_operands(name, args, dtypes):
+    """Cast ``args`` to ``dtypes`` and broadcast them to their common shape;
+    scalar constants stay 0-d literals."""
+    shape = broadcast_shapes(name, *[shape_of(a) for a in args]) if len(args) > 1 else None
+    out = []
+    for a, d in zip(args, dtypes):
+        a = cast(a, d)
+        if shape is not None and not is_scalar_constant(a):
+            a = broadcast_to_shape(a, shape)
+        out.append(a)
+    return out
+
+
+def normalize_axis(axis, ndim, name="axis"):
+    """An int axis in ``[-ndim, ndim)`` as a non-negative int (NumPy's AxisError otherwise)."""
+    try:
+        a = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {axis!r}") from None
+    if not -ndim <= a < ndim:
+        raise np.exceptions.AxisError(a, ndim)
+    return a % ndim if ndim else 0
+
+
+def normalize_axes(axis, ndim):
+    """``None`` -> all axes; int or tuple -> a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(normalize_axis(a, ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError("duplicate value in 'axis'")
+        return tuple(sorted(axes))
+    return (normalize_axis(axis, ndim),)
+
+
+def unsupported(name, **kwargs):
+    """Raise for NumPy keyword arguments chainrule does not implement."""
+    for k, v in kwargs.items():
+        if v is not None:
+            raise NotImplementedError(f"numpy.{name}: the argument {k}= is not supported by "
+                                      f"chainrule{where(user_source_info())}")

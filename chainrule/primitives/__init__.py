@@ -1,0 +1,12 @@
+"""The primitives of chainrule's IR, each defined once with its rules side by
+side (shape rule and NumPy implementation here; JVP, transpose, batch and
+cost rules beside them as the later layers add them).
+
+``all_primitives()`` lists them by name.
+"""
+from ._define import all_primitives
+from .elementwise import *  # noqa: F401,F403
+from .indexing import gather_p  # noqa: F401
+from .linalg import dot_general_p  # noqa: F401
+from .reductions import *  # noqa: F401,F403
+from .shapes import *  # noqa: F401,F403

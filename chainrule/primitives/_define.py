@@ -1,0 +1,79 @@
+"""Helpers that turn the common shapes of primitives into one line each.
+
+``unary``: elementwise ``y = f(x)``, same aval in and out.
+``binary``: elementwise ``z = f(x, y)`` on operands of one dtype whose shapes
+are equal, or where one of them is 0-d (a scalar operand, such as the
+literal in ``mul x 2.0:f64[]``).  Broadcasting of non-scalar operands is made
+explicit by ``chainrule.numpy`` with ``broadcast_in_dim`` before the binary
+primitive sees them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tracer.avals import ShapedArray, is_float, short_dtype
+from ..tracer.core import Primitive
+from ..tracer.errors import ShapeError
+
+_ALL_PRIMITIVES: dict = {}
+
+
+def primitive(name: str, impl, shape_rule, multiple_results: bool = False) -> Primitive:
+    """Create and register a primitive with its implementation and shape rule."""
+    p = Primitive(name, multiple_results)
+    p.impl = impl
+    p.shape_rule = shape_rule
+    _ALL_PRIMITIVES[name] = p
+    return p
+
+
+def all_primitives() -> dict:
+    """name -> Primitive, for every primitive defined (tests iterate it)."""
+    return dict(_ALL_PRIMITIVES)
+
+
+def _float_only(name):
+    def rule(x):
+        if not is_float(x.dtype):
+            raise ShapeError(f"{name} needs a floating-point operand, got {x.str_short()}; "
+                             "convert it with .astype(float) first")
+        return x
+    return rule
+
+
+def _same_aval(x):
+    return x
+
+
+def unary(name: str, impl, float_only: bool = True) -> Primitive:
+    return primitive(name, impl, _float_only(name) if float_only else _same_aval)
+
+
+def binary_shape(name, x, y, out_dtype=None):
+    if x.dtype != y.dtype:
+        raise ShapeError(f"{name} needs operands of one dtype, got {short_dtype(x.dtype)} "
+                         f"and {short_dtype(y.dtype)}")
+    if x.shape == y.shape or not y.shape:
+        shape = x.shape
+    elif not x.shape:
+        shape = y.shape
+    else:
+        raise ShapeError(f"{name} needs operands of equal shapes (or a scalar), got "
+                         f"{x.shape} and {y.shape}")
+    return ShapedArray(shape, x.dtype if out_dtype is None else out_dtype)
+
+
+def binary(name: str, impl, out_dtype=None, float_only: bool = False) -> Primitive:
+    def rule(x, y):
+        if float_only and not is_float(x.dtype):
+            raise ShapeError(f"{name} needs floating-point operands, got {x.str_short()}")
+        return binary_shape(name, x, y, out_dtype)
+    return primitive(name, impl, rule)
+
+
+def check_axes(name, axes, ndim):
+    for a in axes:
+        if not (isinstance(a, (int, np.integer)) and 0 <= a < ndim):
+            raise ShapeError(f"{name}: axis {a} is out of range for an array of rank {ndim}")
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"{name}: repeated axis in {axes}")

@@ -1,0 +1,169 @@
+"""Structural primitives: they move, copy or drop elements without
+arithmetic.  All are linear, so in reverse mode each one's transpose is
+another of them (``broadcast_in_dim`` <-> ``reduce_sum``, ``pad`` <->
+``slice``, ``concatenate`` -> slices, ``transpose`` -> inverse permutation).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tracer.avals import ShapedArray
+from ..tracer.errors import ShapeError
+from ._define import check_axes, primitive
+
+
+# reshape[shape=...]: same elements in C order, new shape
+def _reshape_shape(x, *, shape):
+    if int(np.prod(shape, dtype=np.int64)) != x.size or any(d < 0 for d in shape):
+        raise ShapeError(f"cannot reshape an array of shape {x.shape} (size {x.size}) "
+                         f"into shape {shape}")
+    return ShapedArray(shape, x.dtype)
+
+
+reshape_p = primitive("reshape", lambda x, *, shape: np.reshape(x, shape), _reshape_shape)
+
+
+# transpose[permutation=...]: out.shape[i] = x.shape[permutation[i]]
+def _transpose_shape(x, *, permutation):
+    if sorted(permutation) != list(range(x.ndim)):
+        raise ShapeError(f"permutation {permutation} is not a permutation of the axes "
+                         f"of an array of rank {x.ndim}")
+    return ShapedArray([x.shape[p] for p in permutation], x.dtype)
+
+
+transpose_p = primitive("transpose", lambda x, *, permutation: np.transpose(x, permutation),
+                        _transpose_shape)
+
+
+# broadcast_in_dim[shape=..., broadcast_dimensions=...]: operand axis i becomes
+# output axis broadcast_dimensions[i] (size equal, or 1 and stretched); the
+# other output axes are new.  NumPy's implicit broadcasting, made explicit.
+def _broadcast_shape(x, *, shape, broadcast_dimensions):
+    dims = broadcast_dimensions
+    if len(dims) != x.ndim or list(dims) != sorted(set(dims)) or (dims and dims[-1] >= len(shape)):
+        raise ShapeError(f"broadcast_dimensions {dims} do not map the {x.ndim} axes of "
+                         f"{x.shape} increasingly into {shape}")
+    for d, i in zip(x.shape, dims):
+        if d != 1 and d != shape[i]:
+            raise ShapeError(f"cannot broadcast shape {x.shape} to {shape}")
+    return ShapedArray(shape, x.dtype)
+
+
+def _broadcast_impl(x, *, shape, broadcast_dimensions):
+    x = np.asarray(x)
+    kept = [1] * len(shape)
+    for d, i in zip(x.shape, broadcast_dimensions):
+        kept[i] = d
+    return np.broadcast_to(x.reshape(kept), shape)
+
+
+broadcast_in_dim_p = primitive("broadcast_in_dim", _broadcast_impl, _broadcast_shape)
+
+
+# squeeze[dimensions=...]: drop axes of size 1
+def _squeeze_shape(x, *, dimensions):
+    check_axes("squeeze", dimensions, x.ndim)
+    for d in dimensions:
+        if x.shape[d] != 1:
+            raise ShapeError(f"cannot squeeze axis {d} of shape {x.shape}: its size is not 1")
+    return ShapedArray([d for i, d in enumerate(x.shape) if i not in dimensions], x.dtype)
+
+
+squeeze_p = primitive("squeeze", lambda x, *, dimensions: np.squeeze(x, axis=dimensions),
+                      _squeeze_shape)
+
+
+# expand_dims[dimensions=...]: insert axes of size 1 at these output positions
+def _expand_dims_shape(x, *, dimensions):
+    ndim = x.ndim + len(dimensions)
+    check_axes("expand_dims", dimensions, ndim)
+    shape = list(x.shape)
+    for d in sorted(dimensions):
+        shape.insert(d, 1)
+    return ShapedArray(shape, x.dtype)
+
+
+expand_dims_p = primitive("expand_dims", lambda x, *, dimensions: np.expand_dims(x, dimensions),
+                          _expand_dims_shape)
+
+
+# concatenate[axis=...]
+def _concatenate_shape(*xs, axis):
+    if not xs:
+        raise ShapeError("concatenate needs at least one operand")
+    first = xs[0]
+    check_axes("concatenate", (axis,), first.ndim)
+    for x in xs[1:]:
+        if x.dtype != first.dtype:
+            raise ShapeError("concatenate needs operands of one dtype")
+        if x.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape))
+                                       if i != axis):
+            raise ShapeError(f"concatenate along axis {axis}: shapes "
+                             f"{[y.shape for y in xs]} differ off that axis")
+    shape = list(first.shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    return ShapedArray(shape, first.dtype)
+
+
+concatenate_p = primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+                          _concatenate_shape)
+
+
+# slice[start_indices=..., limit_indices=..., strides=...]: x[start:limit:stride]
+# per axis, with 0 <= start <= limit <= size and positive strides
+def _slice_shape(x, *, start_indices, limit_indices, strides):
+    if not (len(start_indices) == len(limit_indices) == len(strides) == x.ndim):
+        raise ShapeError(f"slice of a rank-{x.ndim} array needs {x.ndim} starts, limits "
+                         "and strides")
+    shape = []
+    for size, lo, hi, st in zip(x.shape, start_indices, limit_indices, strides):
+        if not (0 <= lo <= hi <= size) or st < 1:
+            raise ShapeError(f"slice [{lo}:{hi}:{st}] is out of bounds for an axis of size {size}")
+        shape.append(max(0, -(-(hi - lo) // st)))
+    return ShapedArray(shape, x.dtype)
+
+
+def _slice_impl(x, *, start_indices, limit_indices, strides):
+    return np.asarray(x)[tuple(slice(lo, hi, st) for lo, hi, st
+                               in zip(start_indices, limit_indices, strides))]
+
+
+slice_p = primitive("slice", _slice_impl, _slice_shape)
+
+
+# rev[dimensions=...]: reverse the order of elements along these axes
+def _rev_shape(x, *, dimensions):
+    check_axes("rev", dimensions, x.ndim)
+    return x
+
+
+rev_p = primitive("rev", lambda x, *, dimensions: np.flip(x, dimensions), _rev_shape)
+
+
+# pad[padding_config=((low, high, interior), ...)] x padding_value: put
+# `low` and `high` copies of the padding value at the ends of each axis and
+# `interior` copies between neighbouring elements (all non-negative)
+def _pad_shape(x, padding_value, *, padding_config):
+    if padding_value.shape != () or padding_value.dtype != x.dtype:
+        raise ShapeError("pad needs a scalar padding value of the operand's dtype")
+    if len(padding_config) != x.ndim:
+        raise ShapeError(f"pad of a rank-{x.ndim} array needs {x.ndim} (low, high, interior) "
+                         "triples")
+    shape = []
+    for size, (lo, hi, interior) in zip(x.shape, padding_config):
+        if lo < 0 or hi < 0 or interior < 0:
+            raise ShapeError(f"pad widths must be non-negative, got {padding_config}")
+        shape.append(lo + hi + size + max(0, size - 1) * interior)
+    return ShapedArray(shape, x.dtype)
+
+
+def _pad_impl(x, padding_value, *, padding_config):
+    x = np.asarray(x)
+    shape = [lo + hi + n + max(0, n - 1) * i for n, (lo, hi, i) in zip(x.shape, padding_config)]
+    out = np.full(shape, padding_value, dtype=x.dtype)
+    out[tuple(slice(lo, lo + n + max(0, n - 1) * i, i + 1)
+              for n, (lo, hi, i) in zip(x.shape, padding_config))] = x
+    return out
+
+
+pad_p = primitive("pad", _pad_impl, _pad_shape)

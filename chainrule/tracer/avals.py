@@ -1,0 +1,79 @@
+"""Abstract values: what a traced value is known to be without its numbers.
+
+An abstract value ("aval") is a shape and a dtype.  Every IR variable carries
+one, every primitive's shape rule maps input avals to output avals, and the
+printer shows them as ``f64[3,4]``.  dtypes are NumPy dtypes and promote the
+NumPy way (NEP 50: Python scalars are weak, NumPy arrays and scalars are not).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_SHORT_NAMES = {
+    np.dtype(np.float64): "f64", np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
+    np.dtype(np.int64): "i64", np.dtype(np.int32): "i32", np.dtype(np.int16): "i16",
+    np.dtype(np.int8): "i8", np.dtype(np.uint64): "u64", np.dtype(np.uint32): "u32",
+    np.dtype(np.uint16): "u16", np.dtype(np.uint8): "u8", np.dtype(np.bool_): "bool",
+    np.dtype(np.complex128): "c128", np.dtype(np.complex64): "c64",
+}
+
+
+def short_dtype(dtype) -> str:
+    """``float64`` -> ``f64``, as the IR text writes dtypes."""
+    dtype = np.dtype(dtype)
+    return _SHORT_NAMES.get(dtype, dtype.name)
+
+
+class ShapedArray:
+    """The abstract value of an array: its shape (a tuple of ints) and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __eq__(self, other):
+        return (type(other) is ShapedArray and self.shape == other.shape
+                and self.dtype == other.dtype)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+    def str_short(self) -> str:
+        return f"{short_dtype(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    __str__ = str_short
+
+    def __repr__(self):
+        return f"ShapedArray({self.str_short()})"
+
+
+def aval_of_value(x) -> ShapedArray:
+    """The abstract value of a concrete NumPy array, NumPy scalar or Python number."""
+    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
+        return ShapedArray(x.shape, x.dtype)
+    return ShapedArray((), np.asarray(x).dtype)
+
+
+def is_float(dtype) -> bool:
+    return np.issubdtype(dtype, np.inexact)
+
+
+def is_integer(dtype) -> bool:
+    return np.issubdtype(dtype, np.integer)
+
+
+def is_bool(dtype) -> bool:
+    return np.dtype(dtype) == np.bool_

@@ -1,0 +1,320 @@
+"""Primitives, traces, tracers and ``bind``: how Python code becomes IR.
+
+The mechanism in one paragraph
+------------------------------
+A *trace* is an IR under construction.  Tracing ``f`` pushes a new ``Trace``
+on a stack kept in a context variable, calls ``f`` on ``Tracer`` objects (one
+per array input) and pops the trace again.  Every operation on a tracer ends
+in ``bind(primitive, *args, **params)``, the one way to emit an equation:
+
+* if any argument is a tracer, the *innermost* active trace records the
+  equation (checking shapes with the primitive's shape rule, and, when the
+  trace is concrete and the inputs' values are known, computing the output
+  value with the primitive's implementation);
+* otherwise ``bind`` just runs the implementation on the NumPy values.
+
+Nesting.  Traces nest: ``make_ir(g)`` called inside the tracing of ``f``
+pushes a second trace above the first.  While it is on top, all equations go
+to it.  A tracer of an *outer* trace met there (``g`` closes over it, or it
+is passed in) is not confused with the inner trace's own tracers: the inner
+trace *lifts* it to one of its const vars, whose constant value is the outer
+tracer itself.  When the inner IR is later evaluated, that constant value is
+an outer tracer, so the evaluation's ``bind`` calls emit equations into the
+outer trace, and ``make_ir(lambda x: make_ir(g)(x).eval(x) * x)`` is one flat
+IR.  The same rule is what makes transformations compose: every transform is
+"trace to IR, transform the IR, evaluate the result", and evaluating inside
+an enclosing trace stages the result into it.
+
+A tracer whose trace has finished is a leak: using it raises
+``TracerLeakError`` naming the transform it came from.
+
+Concrete and abstract tracing.  A tracer carries an abstract value (shape and
+dtype) and, when the trace is concrete, the NumPy value too.  ``make_ir`` and
+``jit`` trace abstractly, so Python control flow on a traced value raises
+``ConcretizationError``; the AD transforms trace concretely, so ``if x > 0:``
+works (the IR records the branch taken) and the primal values computed while
+tracing are reused as residuals.
+
+The operator methods of ``Tracer`` (``+``, ``@``, ``.sum()``, ...) and its
+NumPy dispatch hooks are installed by ``chainrule.numpy``, which is written
+over ``bind``; this module knows nothing of NumPy's names.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+
+import numpy as np
+
+from .avals import ShapedArray, aval_of_value
+from .errors import ConcretizationError, ShapeError, TracerArrayConversionError, TracerLeakError
+from .ir import IR, Equation, Literal, Var, literal_or_none
+from .source import user_source_info, where
+
+
+class Primitive:
+    """An operation of the IR.  Its rules live beside its definition in
+    ``chainrule/primitives``: ``impl`` (NumPy), ``shape_rule`` (avals to
+    avals), and, filled in by later layers, ``jvp``, ``transpose``, ``batch``
+    and ``cost``."""
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl = None
+        self.shape_rule = None
+        self.jvp = None
+        self.transpose = None
+        self.batch = None
+        self.cost = None
+
+    def bind(self, *args, **params):
+        return bind(self, *args, **params)
+
+    def __repr__(self):
+        return self.name
+
+
+_trace_stack: contextvars.ContextVar = contextvars.ContextVar("chainrule_traces", default=())
+
+
+def current_trace():
+    """The innermost active trace, or None outside any tracing."""
+    stack = _trace_stack.get()
+    return stack[-1] if stack else None
+
+
+def bind(prim: Primitive, *args, **params):
+    """Apply ``prim`` to ``args``: record an equation if a tracer is among
+    them, else compute with NumPy.  See the module docstring."""
+    stack = _trace_stack.get()
+    if stack:
+        for x in args:
+            if isinstance(x, Tracer):
+                return stack[-1].process(prim, args, params)
+    else:
+        for x in args:
+            if isinstance(x, Tracer):
+                raise _leak_error(x)
+    return prim.impl(*args, **params)
+
+
+class Trace:
+    """An IR being recorded.  ``name`` is the transform that traces
+    (``make_ir``, ``grad``, ...), used in error messages."""
+
+    def __init__(self, name: str = "make_ir", concrete: bool = False):
+        self.name = name
+        self.concrete = concrete
+        self.active = True
+        self.invars = []
+        self.eqns = []
+        self.constvars = []
+        self.const_values = []
+        self._const_ids = {}     # id(constant or outer tracer) -> its const Var
+        self._keep_alive = []    # keeps those ids valid while the trace lives
+        self.source_hint = None  # set by interpreters re-tracing an equation
+
+    # -- inputs and constants -------------------------------------------
+    def new_arg(self, aval: ShapedArray, value=None) -> "Tracer":
+        var = Var(aval)
+        self.invars.append(var)
+        return Tracer(self, var, value if self.concrete else None)
+
+    def _const_var(self, x, aval) -> Var:
+        key = id(x)
+        var = self._const_ids.get(key)
+        if var is None:
+            var = self._const_ids[key] = Var(aval)
+            self.constvars.append(var)
+            self.const_values.append(x)
+            self._keep_alive.append(x)
+        return var
+
+    def atom(self, x):
+        """The IR atom (``Var`` or ``Literal``) standing for ``x`` here, and its
+        concrete value (None when unknown)."""
+        if isinstance(x, Tracer):
+            if x.trace is self:
+                return x.var, x.value
+            if not x.trace.active:
+                raise _leak_error(x)
+            # a tracer of an enclosing trace: lift it to a const var of this one
+            return self._const_var(x, x.var.aval), x.value
+        lit = literal_or_none(x)
+        if lit is not None:
+            return lit, lit.value
+        if isinstance(x, np.ndarray):
+            return self._const_var(x, ShapedArray(x.shape, x.dtype)), x
+        raise TypeError(f"chainrule cannot trace a value of type {type(x).__name__}: "
+                        f"{x!r:.80}; pass NumPy arrays or Python numbers"
+                        f"{where(user_source_info())}")
+
+    # -- equations --------------------------------------------------------
+    def process(self, prim: Primitive, args, params):
+        atoms = []
+        values = []
+        for x in args:
+            a, v = self.atom(x)
+            atoms.append(a)
+            values.append(v)
+        source = self.source_hint or user_source_info(2)
+        try:
+            out_aval = prim.shape_rule(*[a.aval for a in atoms], **params)
+        except (ShapeError, TypeError, ValueError) as e:
+            shapes = ", ".join(a.aval.str_short() for a in atoms)
+            raise ShapeError(f"{prim.name} cannot be applied to operands of type ({shapes}): "
+                             f"{e}{where(source)}") from None
+        out_value = None
+        if self.concrete and not any(v is None for v in values):
+            out_value = prim.impl(*values, **params)
+        if prim.multiple_results:
+            outvars = [Var(a) for a in out_aval]
+            self.eqns.append(Equation(prim, atoms, outvars, params, source))
+            if out_value is None:
+                return [Tracer(self, v, None) for v in outvars]
+            return [Tracer(self, v, o) for v, o in zip(outvars, out_value)]
+        outvar = Var(out_aval)
+        self.eqns.append(Equation(prim, atoms, [outvar], params, source))
+        return Tracer(self, outvar, out_value)
+
+    # -- finishing ----------------------------------------------------------
+    def to_ir(self, outs) -> tuple[IR, list]:
+        """The recorded IR with ``outs`` (tracers or constants) as outputs,
+        and the values of its const vars."""
+        out_atoms = [self.atom(x)[0] for x in outs]
+        ir = IR(self.constvars, self.invars, self.eqns, out_atoms)
+        return ir, list(self.const_values)
+
+
+@contextlib.contextmanager
+def new_trace(name: str = "make_ir", concrete: bool = False):
+    """Push a fresh trace for the duration of the block."""
+    trace = Trace(name, concrete)
+    token = _trace_stack.set(_trace_stack.get() + (trace,))
+    try:
+        yield trace
+    finally:
+        trace.active = False
+        _trace_stack.reset(token)
+
+
+def _leak_error(tracer) -> TracerLeakError:
+    return TracerLeakError(
+        f"a traced value {tracer.aval.str_short()} leaked out of the {tracer.trace.name} "
+        "trace that created it and was used after that trace had finished (for example it was "
+        "stored in a global or a list outside the function). Return it from the traced function "
+        f"instead.{where(user_source_info())}")
+
+
+class Tracer:
+    """A stand-in for an array while a function is traced.
+
+    It has the abstract value of the array it stands for (``.shape``,
+    ``.dtype``) and, on a concrete trace, its NumPy ``value``.
+    """
+
+    __slots__ = ("trace", "var", "value")
+    __array_priority__ = 1000  # NumPy defers binary operators to us
+
+    def __init__(self, trace: Trace, var: Var, value=None):
+        self.trace = trace
+        self.var = var
+        self.value = value
+
+    @property
+    def aval(self) -> ShapedArray:
+        return self.var.aval
+
+    @property
+    def shape(self):
+        return self.var.aval.shape
+
+    @property
+    def dtype(self):
+        return self.var.aval.dtype
+
+    @property
+    def ndim(self):
+        return len(self.var.aval.shape)
+
+    @property
+    def size(self):
+        return self.var.aval.size
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object (a 0-d traced array)")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d traced array")
+        return (self[i] for i in range(self.shape[0]))
+
+    # -- the values Python control flow asks for ---------------------------
+    def _concrete(self, what: str):
+        if self.value is not None:
+            return self.value
+        raise ConcretizationError(
+            f"{what} needs the value of a traced array {self.aval.str_short()}, but under "
+            f"{self.trace.name} only its shape and dtype are known.{where(user_source_info())}\n"
+            "Python control flow on traced values cannot be recorded in the IR. Use "
+            "cr.cond / cr.while_loop for control flow that depends on values, "
+            "numpy.where to choose between values, or mark the argument static with "
+            "static_argnums if it is a configuration value rather than data.")
+
+    def __bool__(self):
+        return bool(self._concrete("bool() / if / while"))
+
+    def __float__(self):
+        return float(self._concrete("float()"))
+
+    def __int__(self):
+        return int(self._concrete("int()"))
+
+    def __complex__(self):
+        return complex(self._concrete("complex()"))
+
+    def __index__(self):
+        if not np.issubdtype(self.dtype, np.integer):
+            raise TypeError(f"only integer traced arrays can be used as an index, not "
+                            f"{self.aval.str_short()}")
+        return int(self._concrete("using a traced value as a Python index"))
+
+    def item(self):
+        return self._concrete(".item()").item()
+
+    def tolist(self):
+        return self._concrete(".tolist()").tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        raise TracerArrayConversionError(
+            f"a traced array {self.aval.str_short()} was converted to a NumPy array (by "
+            "np.asarray, np.array or a function chainrule has no rule for). That would drop it "
+            f"from the trace.{where(user_source_info())}\nUse the chainrule.numpy functions "
+            "(or plain NumPy functions chainrule supports) on traced values.")
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            f"traced arrays are immutable: x[idx] = v cannot be traced.{where(user_source_info())}"
+            "\nUse the functional update x.at[idx].set(v) (or .add(v)), which returns a new "
+            "array, or numpy.where(mask, v, x).")
+
+    def __repr__(self):
+        if self.value is not None:
+            return f"Tracer<{self.aval.str_short()}>({self.value!r}) from {self.trace.name}"
+        return f"Tracer<{self.aval.str_short()}> from {self.trace.name}"
+
+    __hash__ = None  # == builds an equation, so tracers cannot be dict keys
+
+
+def get_aval(x) -> ShapedArray:
+    """The abstract value of a tracer or of a concrete array or number."""
+    if isinstance(x, Tracer):
+        return x.var.aval
+    return aval_of_value(x)
+
+
+def is_tracer(x) -> bool:
+    return isinstance(x, Tracer)

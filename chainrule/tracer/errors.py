@@ -1,0 +1,26 @@
+"""The errors a user of chainrule can meet, each worded for a person.
+
+Every message names what was wrong, where in the user's code (see
+``source.py``) and what to do instead.
+"""
+
+
+class ChainruleError(Exception):
+    """Base class of chainrule's own errors."""
+
+
+class ConcretizationError(ChainruleError, TypeError):
+    """Python control flow (``if``, ``while``, ``bool()``, ``float()``) on a value
+    whose numbers are unknown because it is being traced abstractly."""
+
+
+class TracerLeakError(ChainruleError, RuntimeError):
+    """A tracer was used after the trace that made it had finished."""
+
+
+class TracerArrayConversionError(ChainruleError, TypeError):
+    """A tracer was handed to code that needs a concrete NumPy array."""
+
+
+class ShapeError(ChainruleError, ValueError):
+    """Operand shapes or dtypes that a primitive or NumPy function rejects."""

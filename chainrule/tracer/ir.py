@@ -1,0 +1,252 @@
+"""The IR: a flat list of equations in SSA form.
+
+    IR        input vars, const vars, equations, output atoms
+    Equation  primitive, input atoms, output vars, params, source info
+    Var       an SSA variable; it has an abstract value and is defined once
+    Literal   a scalar constant written inline (``2.0:f64[]``)
+    ClosedIR  an IR together with the values of its const vars (and the
+              pytree structure of the function it was traced from)
+
+Interpreters (``chainrule/interpreters``) are loops over ``ir.eqns``.  An IR
+never nests other than through params (a control-flow body is an ``IR`` value
+inside a param), so nothing here recurses over a program.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .avals import ShapedArray, aval_of_value
+from .errors import ShapeError
+
+
+class Var:
+    """An SSA variable.  It has no name: the printer names variables in order
+    of definition, so the same IR always prints the same text."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant that the printer writes inline, as ``2.0:f64[]``."""
+
+    __slots__ = ("value", "aval")
+
+    def __init__(self, value):
+        self.value = value  # a NumPy scalar of the literal's dtype
+        self.aval = aval_of_value(value)
+
+    def __repr__(self):
+        return f"Literal({self.value}:{self.aval.str_short()})"
+
+
+class Equation:
+    """``outvars = primitive[params] inputs``, recorded at ``source_info``."""
+
+    __slots__ = ("primitive", "inputs", "outvars", "params", "source_info")
+
+    def __init__(self, primitive, inputs, outvars, params, source_info=None):
+        self.primitive = primitive
+        self.inputs = inputs        # list of Var | Literal
+        self.outvars = outvars      # list of Var
+        self.params = params        # dict
+        self.source_info = source_info
+
+    def __repr__(self):
+        from .printer import pp_equation
+        return pp_equation(self)
+
+
+class IR:
+    """A program: ``{ lambda constvars ; invars. let eqns in (outvars) }``."""
+
+    __slots__ = ("constvars", "invars", "eqns", "outvars", "_last_uses")
+
+    def __init__(self, constvars, invars, eqns, outvars):
+        self.constvars = list(constvars)
+        self.invars = list(invars)
+        self.eqns = list(eqns)
+        self.outvars = list(outvars)  # Var | Literal
+        self._last_uses = None
+
+    @property
+    def in_avals(self):
+        return [v.aval for v in self.invars]
+
+    @property
+    def out_avals(self):
+        return [v.aval for v in self.outvars]
+
+    def last_uses(self):
+        """For each equation, the vars whose value is dead after it.
+
+        The evaluator deletes them from its environment, so a value lives
+        only as long as some later equation (or the output) still needs it.
+        Computed once, backwards over the equations, and cached.
+        """
+        if self._last_uses is None:
+            live = {v for v in self.outvars if type(v) is Var}
+            dead_after = []
+            for eqn in reversed(self.eqns):
+                dying = []
+                for x in eqn.inputs:
+                    if type(x) is Var and x not in live:
+                        live.add(x)
+                        dying.append(x)
+                # an output nobody reads dies at once
+                dying.extend(v for v in eqn.outvars if v not in live)
+                dead_after.append(dying)
+            dead_after.reverse()
+            self._last_uses = dead_after
+        return self._last_uses
+
+    def check(self):
+        """Validate the IR; raise ``ShapeError`` naming the first problem.
+
+        Every var is defined exactly once before use, and each equation's
+        output avals are what its primitive's shape rule computes from its
+        input avals.  Tests run this after every transformation.
+        """
+        defined = set()
+
+        def define(v, what):
+            if type(v) is not Var:
+                raise ShapeError(f"IR.check: {what} {v!r} is not a Var")
+            if v in defined:
+                raise ShapeError(f"IR.check: {what} {v!r} is defined twice")
+            defined.add(v)
+
+        for v in self.constvars:
+            define(v, "const var")
+        for v in self.invars:
+            define(v, "input var")
+        for i, eqn in enumerate(self.eqns):
+            for x in eqn.inputs:
+                if type(x) is Var and x not in defined:
+                    raise ShapeError(f"IR.check: equation {i} ({eqn!r}) reads {x!r} "
+                                     "before it is defined")
+                if type(x) is Literal and x.aval.shape != ():
+                    raise ShapeError(f"IR.check: equation {i} has a non-scalar literal")
+            in_avals = [x.aval for x in eqn.inputs]
+            try:
+                out = eqn.primitive.shape_rule(*in_avals, **eqn.params)
+            except Exception as e:
+                raise ShapeError(f"IR.check: equation {i} ({eqn!r}) fails its shape rule: {e}") from None
+            out = list(out) if eqn.primitive.multiple_results else [out]
+            if [v.aval for v in eqn.outvars] != out:
+                raise ShapeError(
+                    f"IR.check: equation {i} ({eqn!r}) declares outputs "
+                    f"{[v.aval.str_short() for v in eqn.outvars]} but its shape rule gives "
+                    f"{[a.str_short() for a in out]}")
+            for value in eqn.params.values():
+                for sub in (value if isinstance(value, (tuple, list)) else (value,)):
+                    if isinstance(sub, (IR, ClosedIR)):
+                        sub.check()
+            for v in eqn.outvars:
+                define(v, "output of equation %d" % i)
+        for v in self.outvars:
+            if type(v) is Var and v not in defined:
+                raise ShapeError(f"IR.check: output {v!r} is never defined")
+        return True
+
+    def pretty(self, source_info: bool = False) -> str:
+        from .printer import pp_ir
+        return pp_ir(self, source_info=source_info)
+
+    def __str__(self):
+        return self.pretty()
+
+    def __repr__(self):
+        return (f"<IR with {len(self.invars)} inputs, {len(self.eqns)} equations, "
+                f"{len(self.outvars)} outputs>")
+
+
+class ClosedIR:
+    """An IR with the values of its const vars, ready to run.
+
+    ``in_tree``/``out_tree`` describe the pytrees of the traced function's
+    arguments and result, so ``eval`` takes and returns the same structures.
+    A const value may itself be a tracer of an enclosing trace: that is how
+    an inner IR closes over an outer traced value (see ``tracer/core.py``).
+    """
+
+    __slots__ = ("ir", "consts", "in_tree", "out_tree", "static_argnums", "num_args")
+
+    def __init__(self, ir: IR, consts, in_tree=None, out_tree=None,
+                 static_argnums=(), num_args=None):
+        self.ir = ir
+        self.consts = list(consts)
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+        self.static_argnums = tuple(static_argnums)
+        self.num_args = num_args
+
+    @property
+    def eqns(self):
+        return self.ir.eqns
+
+    @property
+    def in_avals(self):
+        return self.ir.in_avals
+
+    @property
+    def out_avals(self):
+        return self.ir.out_avals
+
+    def check(self):
+        if len(self.consts) != len(self.ir.constvars):
+            raise ShapeError("ClosedIR.check: number of const values and const vars differ")
+        return self.ir.check()
+
+    def eval(self, *args):
+        """Run the program on ``args`` (the traced function's arguments; the
+        static ones may be given again or left out) and return its output
+        structure.  Tracers among ``args`` stage the program into their trace.
+        """
+        from ..interpreters.evaluate import eval_ir
+        from .pytree import tree_flatten, tree_unflatten
+        if self.num_args is not None and self.static_argnums and len(args) == self.num_args:
+            args = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
+        flat, tree = tree_flatten(args)
+        if self.in_tree is not None and tree != self.in_tree:
+            raise ShapeError(f"ClosedIR.eval: arguments have structure {tree}, "
+                             f"but the program was traced for {self.in_tree}")
+        if len(flat) != len(self.ir.invars):
+            raise ShapeError(f"ClosedIR.eval: expected {len(self.ir.invars)} array "
+                             f"arguments, got {len(flat)}")
+        outs = eval_ir(self.ir, self.consts, flat)
+        if self.out_tree is None:
+            return outs
+        return tree_unflatten(self.out_tree, outs)
+
+    __call__ = eval
+
+    def pretty(self, source_info: bool = False) -> str:
+        return self.ir.pretty(source_info=source_info)
+
+    def __str__(self):
+        return self.ir.pretty()
+
+    def __repr__(self):
+        ir = self.ir
+        return (f"<ClosedIR with {len(ir.invars)} inputs, {len(ir.eqns)} equations, "
+                f"{len(ir.outvars)} outputs; print() it to read the program>")
+
+    def _repr_markdown_(self):
+        return "```\n" + self.ir.pretty() + "\n```"
+
+
+def literal_or_none(x):
+    """A ``Literal`` for a Python or NumPy scalar (or 0-d array), else None."""
+    if isinstance(x, (bool, int, float, complex)):
+        return Literal(np.asarray(x)[()])
+    if isinstance(x, np.generic):
+        return Literal(x)
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        return Literal(x[()])
+    return None

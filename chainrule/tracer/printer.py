@@ -1,0 +1,99 @@
+"""The IR's text form (SPEC.md, "The IR text").
+
+    { lambda a:f64[3] ; b:f64[3] c:f64[3]. let
+        d:f64[3] = mul b c
+        e:f64[] = reduce_sum[axes=(0,)] d
+      in (e,) }
+
+Variables are named in order of definition: ``a`` .. ``z``, ``ba``, ``bb``, ...
+(base 26 with ``a`` as the digit zero), unique across nested blocks.  The
+printer is a loop over equations; a param holding an IR (a control-flow body)
+is printed as a nested block by the same loop.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .avals import short_dtype
+
+
+def var_name(i: int) -> str:
+    """0 -> a, 25 -> z, 26 -> ba, 27 -> bb, ..."""
+    letters = []
+    while True:
+        i, r = divmod(i, 26)
+        letters.append(chr(ord("a") + r))
+        if i == 0:
+            return "".join(reversed(letters))
+
+
+class _Names:
+    def __init__(self):
+        self.names = {}
+
+    def bind(self, v) -> str:
+        name = self.names[v] = var_name(len(self.names))
+        return name
+
+    def read(self, x) -> str:
+        from .ir import Literal
+        if type(x) is Literal:
+            return f"{_literal_text(x.value)}:{x.aval.str_short()}"
+        name = self.names.get(x)
+        return name if name is not None else f"<unbound {x.aval.str_short()}>"
+
+
+def _literal_text(value) -> str:
+    return str(value[()] if isinstance(value, np.ndarray) else value)
+
+
+def _param_text(value, names, indent, source_info):
+    from .ir import IR, ClosedIR
+    if isinstance(value, (IR, ClosedIR)):
+        ir = value.ir if isinstance(value, ClosedIR) else value
+        return "\n" + _pp_block(ir, names, indent + 4, source_info)
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return short_dtype(value)
+    if isinstance(value, tuple) and any(isinstance(v, (IR, ClosedIR)) for v in value):
+        return "(" + " ".join(_param_text(v, names, indent, source_info) for v in value) + ")"
+    if callable(value) and hasattr(value, "__name__"):
+        return value.__name__
+    return repr(value)
+
+
+def pp_equation(eqn, names=None, indent=4, source_info=False, used=None) -> str:
+    names = names or _Names()
+    ins = " ".join(names.read(x) for x in eqn.inputs)
+    params = ""
+    if eqn.params:
+        params = "[" + " ".join(f"{k}={_param_text(eqn.params[k], names, indent, source_info)}"
+                                for k in sorted(eqn.params)) + "]"
+    # an output that is never read prints as _ (and takes no name)
+    outs = " ".join(f"{names.bind(v) if used is None or v in used else '_'}:{v.aval.str_short()}"
+                    for v in eqn.outvars)
+    return f"{outs} = {eqn.primitive.name}{params} {ins}".rstrip()
+
+
+def _pp_block(ir, names, indent, source_info) -> str:
+    pad = " " * indent
+    used = set()
+    for eqn in ir.eqns:
+        used.update(eqn.inputs)
+    used.update(ir.outvars)
+    consts = " ".join(f"{names.bind(v)}:{v.aval.str_short()}" for v in ir.constvars)
+    ins = " ".join(f"{names.bind(v)}:{v.aval.str_short()}" for v in ir.invars)
+    lines = [f"{{ lambda {consts}{' ' if consts else ''}; {ins}. let"]
+    for eqn in ir.eqns:
+        text = pp_equation(eqn, names, indent, source_info, used)
+        if source_info and eqn.source_info is not None:
+            text += f"  # {eqn.source_info.short()}"
+        lines.append(pad + "    " + text)
+    outs = ", ".join(names.read(x) for x in ir.outvars)
+    if len(ir.outvars) == 1:
+        outs += ","
+    lines.append(pad + f"  in ({outs}) }}")
+    return "\n".join(lines)
+
+
+def pp_ir(ir, source_info: bool = False) -> str:
+    return _pp_block(ir, _Names(), 0, source_info)

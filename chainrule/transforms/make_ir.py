@@ -1,0 +1,80 @@
+"""``make_ir(f)(*args)``: trace ``f`` into a ``ClosedIR``.
+
+``trace_to_ir`` is the one tracing entry point every transform uses: it
+flattens the pytree arguments, makes one tracer per array leaf on a fresh
+trace (abstract for ``make_ir`` and ``jit``, concrete for the AD
+transforms), calls ``f``, and closes the trace over its outputs.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..tracer.avals import ShapedArray
+from ..tracer.core import Tracer, get_aval, new_trace
+from ..tracer.ir import ClosedIR
+from ..tracer.pytree import tree_flatten, tree_unflatten
+from ..tracer.source import user_source_info, where
+
+
+def _check_leaf(x, what):
+    if isinstance(x, Tracer) or isinstance(x, (np.ndarray, np.generic, bool, int, float, complex)):
+        return x
+    raise TypeError(f"{what}: {type(x).__name__} is not an array; chainrule traces "
+                    "NumPy arrays, Python numbers and pytrees (tuples, lists, dicts) of them"
+                    f"{where(user_source_info())}")
+
+
+def _normalize_static(static_argnums, nargs):
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    out = []
+    for i in static_argnums:
+        if not -nargs <= i < nargs:
+            raise ValueError(f"static_argnums {i} is out of range for {nargs} arguments")
+        out.append(i % nargs)
+    return tuple(sorted(set(out)))
+
+
+def trace_to_ir(f, args, *, static_argnums=(), concrete=False, name="make_ir",
+                kwargs=None) -> ClosedIR:
+    """Trace ``f(*args, **kwargs)`` and return its ``ClosedIR``.
+
+    On a concrete trace each input tracer carries its argument's value, so
+    values are computed during tracing; on an abstract one only avals.
+    """
+    static = _normalize_static(static_argnums, len(args))
+    dynamic = tuple(a for i, a in enumerate(args) if i not in static)
+    flat, in_tree = tree_flatten(dynamic)
+    flat = [_check_leaf(x, name) for x in flat]
+    with new_trace(name, concrete) as trace:
+        tracers = []
+        for x in flat:
+            aval = get_aval(x)
+            value = x.value if isinstance(x, Tracer) else x
+            if value is not None and not isinstance(value, Tracer):
+                value = np.asarray(value)
+            tracers.append(trace.new_arg(ShapedArray(aval.shape, aval.dtype), value))
+        dyn_args = iter(tree_unflatten(in_tree, tracers))
+        full = [a if i in static else next(dyn_args) for i, a in enumerate(args)]
+        out = f(*full, **(kwargs or {}))
+        out_flat, out_tree = tree_flatten(out)
+        out_flat = [_check_leaf(x, f"{name}: the output of {getattr(f, '__name__', 'f')}")
+                    for x in out_flat]
+        ir, consts = trace.to_ir(out_flat)
+    return ClosedIR(ir, consts, in_tree, out_tree, static, len(args))
+
+
+def make_ir(f, static_argnums=()):
+    """Return a function that traces ``f`` on its arguments' shapes and
+    dtypes and returns the program as a ``ClosedIR`` (print it to read it,
+    ``.eval(*args)`` to run it).  Arguments at ``static_argnums`` are passed
+    to ``f`` as they are (configuration, not data)."""
+
+    @functools.wraps(f)
+    def make_ir_f(*args, **kwargs):
+        return trace_to_ir(f, args, static_argnums=static_argnums, name="make_ir",
+                           kwargs=kwargs)
+
+    return make_ir_f
