@@ -13,38 +13,50 @@ their NumPy implementation.
 """
 from __future__ import annotations
 
-from ..tracer.core import Tracer, bind, current_trace
+from ..tracer.core import Tracer, bind, set_source_hint
 from ..tracer.ir import Literal, Var
 
 
-def eval_ir(ir, consts, args):
-    """Evaluate ``ir`` on ``consts`` and flat ``args``; return the flat outputs."""
+def eval_ir(ir, consts, args, release_consts=False):
+    """Evaluate ``ir`` on ``consts`` and flat ``args``; return the flat outputs.
+
+    With ``release_consts`` the caller hands the ``consts`` list over: it is
+    emptied, so that the values it held (residuals, in a backward program)
+    are freed as soon as their last reader has run.
+    """
     if len(consts) != len(ir.constvars) or len(args) != len(ir.invars):
         raise TypeError(f"eval_ir: expected {len(ir.constvars)} consts and {len(ir.invars)} "
                         f"arguments, got {len(consts)} and {len(args)}")
     env = dict(zip(ir.constvars, consts))
     env.update(zip(ir.invars, args))
-    trace = current_trace()
-    staged = trace is not None or any(isinstance(x, Tracer) for x in env.values())
-    previous_hint = trace.source_hint if trace is not None else None
+    if release_consts:
+        consts.clear()
+    if not any(isinstance(x, Tracer) for x in env.values()):
+        # plain NumPy: nothing can become a tracer, call the implementations
+        for eqn, dead in zip(ir.eqns, ir.last_uses()):
+            out = eqn.primitive.impl(*[env[x] if type(x) is Var else x.value
+                                       for x in eqn.inputs], **eqn.params)
+            if eqn.primitive.multiple_results:
+                env.update(zip(eqn.outvars, out))
+            else:
+                env[eqn.outvars[0]] = out
+            for v in dead:
+                del env[v]
+        return [env[x] if type(x) is Var else x.value for x in ir.outvars]
+    # staged: bind records into the traces of the tracers among the values,
+    # under the user's source line of the equation being re-traced
+    previous = set_source_hint(None)
     try:
         for eqn, dead in zip(ir.eqns, ir.last_uses()):
-            invals = [env[x] if type(x) is Var else x.value for x in eqn.inputs]
-            prim = eqn.primitive
-            if staged:
-                if trace is not None:
-                    trace.source_hint = eqn.source_info
-                out = bind(prim, *invals, **eqn.params)
-            else:
-                out = prim.impl(*invals, **eqn.params)
-            if prim.multiple_results:
-                for v, o in zip(eqn.outvars, out):
-                    env[v] = o
+            set_source_hint(eqn.source_info)
+            out = bind(eqn.primitive, *[env[x] if type(x) is Var else x.value
+                                        for x in eqn.inputs], **eqn.params)
+            if eqn.primitive.multiple_results:
+                env.update(zip(eqn.outvars, out))
             else:
                 env[eqn.outvars[0]] = out
             for v in dead:
                 del env[v]
     finally:
-        if trace is not None:
-            trace.source_hint = previous_hint
+        set_source_hint(previous)
     return [env[x] if type(x) is Var else x.value for x in ir.outvars]

@@ -21,8 +21,27 @@ from ._ufuncs import UFUNCS as _UFUNCS, abs, clip, where  # noqa: F401,A004
 # constants and constructors: no tracer involved, NumPy's own
 from numpy import (arange, e, empty, eye, float16, float32, float64, full, identity,  # noqa: F401
                    inf, int32, int64, linspace, nan, newaxis, ones, pi, zeros, bool_,
-                   complex64, complex128, ndarray, shape, ndim, size, result_type,
+                   complex64, complex128, ndarray, result_type,
                    promote_types, dtype, isscalar, allclose, array_equal)
+
+
+def shape(a):
+    """numpy.shape, for tracers too."""
+    return _util.shape_of(a)
+
+
+def ndim(a):
+    return len(_util.shape_of(a))
+
+
+def size(a, axis=None):
+    s = _util.shape_of(a)
+    if axis is not None:
+        return s[axis]
+    n = 1
+    for d in s:
+        n *= d
+    return n
 
 
 def _register_functions():

@@ -86,6 +86,7 @@ def install_tracer_methods(cnp):
     T.__abs__ = lambda self: cnp.absolute(self)
     T.__invert__ = lambda self: cnp.invert(self)
     T.__getitem__ = lambda self, index: cnp._indexing.getitem(self, index)
+    T.at = property(lambda self: cnp._indexing._AtIndexer(self))
     T.__hash__ = None
 
     T.T = property(lambda self: cnp.transpose(self))

@@ -177,3 +177,57 @@ def _advanced(x, index):
     if len(axes) > 1:
         x = reshape(x, x.shape[:p] + (merged,) + x.shape[p + len(axes):])
     return bind(P.gather_p, x, linear, axis=p)
+
+
+# -- functional updates: x.at[idx].set(v), .add(v), .get() -------------------
+class _AtIndexer:
+    """``x.at[idx]``: NumPy indexing semantics for functional updates."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+    def __getitem__(self, index):
+        return _IndexedUpdate(self.array, index)
+
+
+class _IndexedUpdate:
+    """The updates of ``x.at[index]``; each returns a new array."""
+
+    __slots__ = ("array", "index")
+
+    def __init__(self, array, index):
+        self.array, self.index = array, index
+
+    def _positions(self):
+        # the flat positions x[index] selects: index an array of positions,
+        # so NumPy's (and our traced) indexing rules decide, once for all
+        x = self.array
+        positions = np.arange(x.size).reshape(x.shape)
+        index = self.index if isinstance(self.index, tuple) else (self.index,)
+        if any(isinstance(i, Tracer) for i in index):
+            return getitem(positions, index)  # a traced index: positions are traced too
+        return positions[self.index]
+
+    def _scatter(self, prim, values):
+        from ._shapes import ravel, reshape
+        from ._util import broadcast_to_shape, cast
+        x = self.array
+        positions = self._positions()
+        values = broadcast_to_shape(cast(values, x.dtype), np.shape(positions)
+                                    if not isinstance(positions, Tracer) else positions.shape)
+        if isinstance(positions, np.ndarray):
+            positions = np.ascontiguousarray(positions)
+        return reshape(bind(prim, ravel(x), positions, values, axis=0), x.shape)
+
+    def get(self):
+        return getitem(self.array, self.index)
+
+    def set(self, values):
+        """``x`` with ``x[index] = values``, as a new array."""
+        return self._scatter(P.scatter_p, values)
+
+    def add(self, values):
+        """``x`` with ``values`` added at ``index`` (repeated indices add up)."""
+        return self._scatter(P.scatter_add_p, values)

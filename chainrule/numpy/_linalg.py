@@ -14,6 +14,7 @@ from ..tracer.core import bind
 from ..tracer.errors import ShapeError
 from ..tracer.source import user_source_info, where
 from ._shapes import expand_dims, ravel, reshape, transpose
+from ._ufuncs import UFUNCS
 from ._util import (asarray, broadcast_shapes, broadcast_to_shape, cast, normalize_axis,
                     unsupported)
 
@@ -76,7 +77,7 @@ def outer(a, b, out=None):
 def matmul(x1, x2, /, out=None, **kwargs):
     """numpy.matmul (``@``): matrix products over broadcast batch axes; a 1-d
     operand is a row (left) or column (right) vector that is then dropped."""
-    unsupported("matmul", out=out)
+    unsupported("matmul", out=out, **kwargs)  # e.g. axes=: refused, not ignored
     a, b = _promote(x1, x2)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: Input operand does not have enough dimensions (a scalar "
@@ -105,6 +106,11 @@ def matmul(x1, x2, /, out=None, **kwargs):
     a = broadcast_to_shape(a, batch + a.shape[-2:])
     b = broadcast_to_shape(b, batch + b.shape[-2:])
     return dot_general(a, b, ((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb))))
+
+
+# np.matmul is a ufunc: ``W @ t`` (W a NumPy array) and ``np.matmul(t, W)``
+# reach chainrule through __array_ufunc__, which looks the ufunc up here
+UFUNCS[np.matmul] = matmul
 
 
 def tensordot(a, b, axes=2):

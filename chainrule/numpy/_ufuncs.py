@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..tracer.core import bind
-from ._util import elementwise_operands, loop_dtypes, unsupported
+from ._util import cast, elementwise_operands, loop_dtypes, unsupported
 
 UFUNCS = {}  # numpy ufunc -> chainrule function, for __array_ufunc__
 
@@ -30,7 +30,6 @@ def _apply(ufunc, prim, args, kwargs, name):
     ops = elementwise_operands(name, args, dtypes[:-1])
     out = bind(prim, *ops)
     if dtype is not None:
-        from ._util import cast
         out = cast(out, dtype)
     return out
 
@@ -49,6 +48,25 @@ def _binary(name, np_ufunc, prim):
         return _apply(np_ufunc, prim, (x1, x2), kwargs, name)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"numpy.{name}, traced as the ``{prim.name}`` primitive."
+    UFUNCS[np_ufunc] = fn
+    return fn
+
+
+def _logical(name, np_ufunc, prim):
+    """numpy.logical_*: NumPy takes the truth value of operands of any dtype,
+    so they are cast to bool first and ``prim`` (bitwise) sees only booleans.
+    Bound to integers directly it would be bitwise: ``logical_and(1, 2)``
+    would be 0, not True."""
+    def fn(*args, **kwargs):
+        if len(args) != np_ufunc.nin:
+            raise TypeError(f"numpy.{name} takes {np_ufunc.nin} positional arguments, "
+                            f"got {len(args)}")
+        _check_kwargs(name, kwargs)
+        loop_dtypes(np_ufunc, args, name)  # NumPy's error for dtypes it has no loop for
+        out = bind(prim, *elementwise_operands(name, args, [np.dtype(np.bool_)] * len(args)))
+        return out if kwargs.get("dtype") is None else cast(out, kwargs["dtype"])
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"numpy.{name}: the operands' truth values, combined by ``{prim.name}``."
     UFUNCS[np_ufunc] = fn
     return fn
 
@@ -87,7 +105,7 @@ floor = _unary("floor", np.floor, P.floor_p)
 ceil = _unary("ceil", np.ceil, P.ceil_p)
 rint = _unary("rint", np.rint, P.round_p)
 trunc = _unary("trunc", np.trunc, P.trunc_p)
-logical_not = _unary("logical_not", np.logical_not, P.not_p)
+logical_not = _logical("logical_not", np.logical_not, P.not_p)
 invert = _unary("invert", np.invert, P.not_p)
 
 add = _binary("add", np.add, P.add_p)
@@ -107,9 +125,9 @@ less = _binary("less", np.less, P.lt_p)
 less_equal = _binary("less_equal", np.less_equal, P.le_p)
 greater = _binary("greater", np.greater, P.gt_p)
 greater_equal = _binary("greater_equal", np.greater_equal, P.ge_p)
-logical_and = _binary("logical_and", np.logical_and, P.and_p)
-logical_or = _binary("logical_or", np.logical_or, P.or_p)
-logical_xor = _binary("logical_xor", np.logical_xor, P.xor_p)
+logical_and = _logical("logical_and", np.logical_and, P.and_p)
+logical_or = _logical("logical_or", np.logical_or, P.or_p)
+logical_xor = _logical("logical_xor", np.logical_xor, P.xor_p)
 bitwise_and = _binary("bitwise_and", np.bitwise_and, P.and_p)
 bitwise_or = _binary("bitwise_or", np.bitwise_or, P.or_p)
 bitwise_xor = _binary("bitwise_xor", np.bitwise_xor, P.xor_p)
@@ -181,7 +199,11 @@ def log10(x, /):
 
 @_composite(np.hypot)
 def hypot(x1, x2, /):
-    """numpy.hypot: ``sqrt(x1**2 + x2**2)``, scaled so that it cannot overflow."""
+    """numpy.hypot: ``sqrt(x1**2 + x2**2)``, scaled so that it cannot overflow.
+    The operands take NumPy's loop dtype first, so a Python scalar stays weak
+    (``hypot(x32, 1.5)`` is float32) and integers compute in float64."""
+    dtypes = loop_dtypes(np.hypot, (x1, x2))
+    x1, x2 = elementwise_operands("hypot", (x1, x2), dtypes[:2])
     a, b = absolute(x1), absolute(x2)
     big, small = maximum(a, b), minimum(a, b)
     safe = where(equal(big, 0), 1, big)
@@ -195,7 +217,7 @@ def deg2rad(x, /):
     return y
 
 
-radians = deg2rad
+radians = _composite(np.radians)(deg2rad)  # np.radians is its own ufunc object
 
 
 @_composite(np.rad2deg)
@@ -203,7 +225,7 @@ def rad2deg(x, /):
     return multiply(x, 180 / np.pi)
 
 
-degrees = rad2deg
+degrees = _composite(np.degrees)(rad2deg)  # np.degrees is its own ufunc object
 
 
 @_composite(np.logaddexp)

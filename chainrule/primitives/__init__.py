@@ -6,7 +6,7 @@ cost rules beside them as the later layers add them).
 """
 from ._define import all_primitives
 from .elementwise import *  # noqa: F401,F403
-from .indexing import gather_p  # noqa: F401
+from .indexing import gather_p, scatter_add_p, scatter_p  # noqa: F401
 from .linalg import dot_general_p  # noqa: F401
 from .reductions import *  # noqa: F401,F403
 from .shapes import *  # noqa: F401,F403

@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.avals import ShapedArray
+from ..tracer.core import bind
 from ..tracer.errors import ShapeError
+from ._ad import LinearInput, defjvp, deflinear, zeros
 from ._define import check_axes, primitive
 
 
@@ -28,3 +30,66 @@ def _gather_impl(x, indices, *, axis):
 
 
 gather_p = primitive("gather", _gather_impl, _gather_shape)
+# linear in x (the indices are integers): the tangent is gathered the same way
+defjvp(gather_p, lambda t, x, indices, out, *, axis: bind(gather_p, t, indices, axis=axis), None)
+# transpose: add each cotangent element back at the position it was taken
+# from; repeated indices accumulate
+gather_p.transpose = lambda ct, x, indices, *, axis: [
+    bind(scatter_add_p, zeros(x.aval), indices, ct, axis=axis), None]
+
+
+# scatter_add[axis=k] operand indices updates: a copy of ``operand`` with
+# ``updates`` added at ``indices`` along axis k (repeated indices add up);
+# ``updates`` has the shape gather would give.  Linear in (operand, updates).
+def _scatter_add_shape(operand, indices, updates, *, axis):
+    expected = _gather_shape(operand, indices, axis=axis)
+    if updates.shape != expected.shape or updates.dtype != operand.dtype:
+        raise ShapeError(f"scatter_add: updates {updates.str_short()} do not match "
+                         f"{expected.str_short()}")
+    return operand
+
+
+def _scatter_add_impl(operand, indices, updates, *, axis):
+    out = np.array(operand, copy=True)
+    np.add.at(out, (slice(None),) * axis + (indices,), updates)
+    return out
+
+
+def _scatter_add_transpose(ct, operand, indices, updates, *, axis):
+    return [ct if type(operand) is LinearInput else None, None,
+            bind(gather_p, ct, indices, axis=axis) if type(updates) is LinearInput else None]
+
+
+scatter_add_p = primitive("scatter_add", _scatter_add_impl, _scatter_add_shape)
+deflinear(scatter_add_p, _scatter_add_transpose)
+
+
+# scatter[axis=k] operand indices updates: a copy of ``operand`` with the
+# elements at ``indices`` along axis k replaced by ``updates`` (for repeated
+# indices the last one wins, as with NumPy's ``x[idx] = v``).
+def _scatter_impl(operand, indices, updates, *, axis):
+    out = np.array(operand, copy=True)
+    out[(slice(None),) * axis + (indices,)] = updates
+    return out
+
+
+def _scatter_transpose(ct, operand, indices, updates, *, axis):
+    # the operand's cotangent is zero where it was overwritten; the updates
+    # get the cotangent of the places they were written to
+    ct_operand = ct_updates = None
+    if type(operand) is LinearInput:
+        blank = zeros(ShapedArray(_gather_shape(operand.aval, indices_aval(indices),
+                                                axis=axis).shape, operand.aval.dtype))
+        ct_operand = bind(scatter_p, ct, indices, blank, axis=axis)
+    if type(updates) is LinearInput:
+        ct_updates = bind(gather_p, ct, indices, axis=axis)
+    return [ct_operand, None, ct_updates]
+
+
+def indices_aval(indices):
+    from ..tracer.core import get_aval
+    return get_aval(indices)
+
+
+scatter_p = primitive("scatter", _scatter_impl, _scatter_add_shape)
+deflinear(scatter_p, _scatter_transpose)

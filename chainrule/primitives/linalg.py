@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.avals import ShapedArray
+from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
+from ._ad import LinearInput, defjvp
 from ._define import check_axes, primitive
 
 
@@ -56,3 +58,59 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers):
 
 
 dot_general_p = primitive("dot_general", _dot_general_impl, _dot_general_shape)
+
+
+def dot_general(lhs, rhs, dimension_numbers):
+    return bind(dot_general_p, lhs, rhs, dimension_numbers=dimension_numbers)
+
+
+# bilinear: d(L R) = dL R + L dR
+defjvp(dot_general_p,
+       lambda t, lhs, rhs, out, *, dimension_numbers: dot_general(t, rhs, dimension_numbers),
+       lambda t, lhs, rhs, out, *, dimension_numbers: dot_general(lhs, t, dimension_numbers))
+
+
+def _transpose_lhs(ct, rhs, lhs_ndim, rhs_ndim, dimension_numbers):
+    # lhs_bar[b, lf, lc] = sum over rf of ct[b, lf, rf] rhs[b, lc, rf]: contract
+    # the cotangent's rhs-free axes with rhs's free axes, batch with batch.
+    # (For Z = X Y this is X_bar = Z_bar Y^T.)
+    (lc, rc), (lb, rb) = dimension_numbers
+    lf, rf = _free_axes(lhs_ndim, lc, lb), _free_axes(rhs_ndim, rc, rb)
+    nb, nlf = len(lb), len(lf)
+    ct_rf = tuple(range(nb + nlf, nb + nlf + len(rf)))
+    out = dot_general(ct, rhs, ((ct_rf, tuple(rf)), (tuple(range(nb)), tuple(rb))))
+    # out's axes hold lhs's batch axes, its free axes, then its contracting
+    # axes in the order of rhs's (sorted) contracting axes
+    src = list(lb) + lf + [lc[list(rc).index(r)] for r in sorted(rc)]
+    perm = tuple(src.index(a) for a in range(lhs_ndim))
+    if perm != tuple(range(lhs_ndim)):
+        from .shapes import transpose_p
+        out = bind(transpose_p, out, permutation=perm)
+    return out
+
+
+def _swap(dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    return ((rc, lc), (rb, lb))
+
+
+def _dot_general_transpose(ct, lhs, rhs, *, dimension_numbers):
+    lhs_ndim = lhs.aval.ndim if type(lhs) is LinearInput else get_aval(lhs).ndim
+    rhs_ndim = rhs.aval.ndim if type(rhs) is LinearInput else get_aval(rhs).ndim
+    if type(lhs) is LinearInput:
+        return [_transpose_lhs(ct, rhs, lhs_ndim, rhs_ndim, dimension_numbers), None]
+    # rhs_bar: the same with the roles swapped; the cotangent's free axes then
+    # come in the other order, so move rhs-free before lhs-free first.
+    # (For Z = X Y this is Y_bar = X^T Z_bar.)
+    (lc, rc), (lb, rb) = dimension_numbers
+    nb = len(lb)
+    nlf = lhs_ndim - len(lc) - nb
+    nrf = rhs_ndim - len(rc) - nb
+    perm = tuple(range(nb)) + tuple(range(nb + nlf, nb + nlf + nrf)) + tuple(range(nb, nb + nlf))
+    if perm != tuple(range(len(perm))):
+        from .shapes import transpose_p
+        ct = bind(transpose_p, ct, permutation=perm)
+    return [None, _transpose_lhs(ct, lhs, rhs_ndim, lhs_ndim, _swap(dimension_numbers))]
+
+
+dot_general_p.transpose = _dot_general_transpose

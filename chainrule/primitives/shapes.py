@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.avals import ShapedArray
+from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
+from ._ad import LinearInput, deflinear, zeros
 from ._define import check_axes, primitive
 
 
@@ -21,6 +23,7 @@ def _reshape_shape(x, *, shape):
 
 
 reshape_p = primitive("reshape", lambda x, *, shape: np.reshape(x, shape), _reshape_shape)
+deflinear(reshape_p, lambda ct, x, *, shape: [bind(reshape_p, ct, shape=x.aval.shape)])
 
 
 # transpose[permutation=...]: out.shape[i] = x.shape[permutation[i]]
@@ -33,6 +36,8 @@ def _transpose_shape(x, *, permutation):
 
 transpose_p = primitive("transpose", lambda x, *, permutation: np.transpose(x, permutation),
                         _transpose_shape)
+deflinear(transpose_p, lambda ct, x, *, permutation: [
+    bind(transpose_p, ct, permutation=tuple(int(i) for i in np.argsort(permutation)))])
 
 
 # broadcast_in_dim[shape=..., broadcast_dimensions=...]: operand axis i becomes
@@ -60,6 +65,21 @@ def _broadcast_impl(x, *, shape, broadcast_dimensions):
 broadcast_in_dim_p = primitive("broadcast_in_dim", _broadcast_impl, _broadcast_shape)
 
 
+def _broadcast_transpose(ct, x, *, shape, broadcast_dimensions):
+    # "unbroadcast": sum the cotangent over the new axes and over the axes
+    # where a size-1 operand axis was stretched, then restore the operand shape
+    from .reductions import reduce_sum_p
+    stretched = [i for d, i in zip(x.aval.shape, broadcast_dimensions) if d == 1 and shape[i] != 1]
+    summed = tuple(sorted(set(range(len(shape))) - set(broadcast_dimensions)) + stretched)
+    out = bind(reduce_sum_p, ct, axes=tuple(sorted(summed))) if summed else ct
+    if get_aval(out).shape != x.aval.shape:
+        out = bind(reshape_p, out, shape=x.aval.shape)
+    return [out]
+
+
+deflinear(broadcast_in_dim_p, _broadcast_transpose)
+
+
 # squeeze[dimensions=...]: drop axes of size 1
 def _squeeze_shape(x, *, dimensions):
     check_axes("squeeze", dimensions, x.ndim)
@@ -71,6 +91,8 @@ def _squeeze_shape(x, *, dimensions):
 
 squeeze_p = primitive("squeeze", lambda x, *, dimensions: np.squeeze(x, axis=dimensions),
                       _squeeze_shape)
+deflinear(squeeze_p, lambda ct, x, *, dimensions: [
+    bind(expand_dims_p, ct, dimensions=tuple(dimensions))])
 
 
 # expand_dims[dimensions=...]: insert axes of size 1 at these output positions
@@ -85,6 +107,8 @@ def _expand_dims_shape(x, *, dimensions):
 
 expand_dims_p = primitive("expand_dims", lambda x, *, dimensions: np.expand_dims(x, dimensions),
                           _expand_dims_shape)
+deflinear(expand_dims_p, lambda ct, x, *, dimensions: [
+    bind(squeeze_p, ct, dimensions=tuple(dimensions))])
 
 
 # concatenate[axis=...]
@@ -109,6 +133,27 @@ concatenate_p = primitive("concatenate", lambda *xs, axis: np.concatenate(xs, ax
                           _concatenate_shape)
 
 
+def _concatenate_transpose(ct, *xs, axis):
+    # each linear operand gets its own stretch of the cotangent
+    cts, offset = [], 0
+    shape = get_aval(ct).shape
+    for x in xs:
+        n = x.aval.shape[axis]
+        if type(x) is LinearInput:
+            start = [0] * len(shape)
+            limit = list(shape)
+            start[axis], limit[axis] = offset, offset + n
+            cts.append(bind(slice_p, ct, start_indices=tuple(start), limit_indices=tuple(limit),
+                            strides=(1,) * len(shape)))
+        else:
+            cts.append(None)
+        offset += n
+    return cts
+
+
+deflinear(concatenate_p, _concatenate_transpose)
+
+
 # slice[start_indices=..., limit_indices=..., strides=...]: x[start:limit:stride]
 # per axis, with 0 <= start <= limit <= size and positive strides
 def _slice_shape(x, *, start_indices, limit_indices, strides):
@@ -131,6 +176,22 @@ def _slice_impl(x, *, start_indices, limit_indices, strides):
 slice_p = primitive("slice", _slice_impl, _slice_shape)
 
 
+def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
+    # put the cotangent back where the slice took it from, zeros elsewhere:
+    # a pad with low = start, interior = stride - 1, and the rest high
+    ct_shape = get_aval(ct).shape
+    if 0 in ct_shape:
+        return [zeros(x.aval)]
+    config = []
+    for n, lo, st, m in zip(x.aval.shape, start_indices, strides, ct_shape):
+        end = lo + (m - 1) * st + 1
+        config.append((lo, n - end, st - 1))
+    return [bind(pad_p, ct, np.zeros((), x.aval.dtype)[()], padding_config=tuple(config))]
+
+
+deflinear(slice_p, _slice_transpose)
+
+
 # rev[dimensions=...]: reverse the order of elements along these axes
 def _rev_shape(x, *, dimensions):
     check_axes("rev", dimensions, x.ndim)
@@ -138,6 +199,7 @@ def _rev_shape(x, *, dimensions):
 
 
 rev_p = primitive("rev", lambda x, *, dimensions: np.flip(x, dimensions), _rev_shape)
+deflinear(rev_p, lambda ct, x, *, dimensions: [bind(rev_p, ct, dimensions=dimensions)])
 
 
 # pad[padding_config=((low, high, interior), ...)] x padding_value: put
@@ -167,3 +229,31 @@ def _pad_impl(x, padding_value, *, padding_config):
 
 
 pad_p = primitive("pad", _pad_impl, _pad_shape)
+
+
+def _pad_transpose(ct, x, padding_value, *, padding_config):
+    # pad is linear in (x, padding_value) together: x gets the cotangent at
+    # its own positions (a strided slice); the padding value gets the rest
+    from .reductions import reduce_sum_p
+    ct_x = None
+    shape = x.aval.shape
+    if 0 in shape:
+        sliced = zeros(x.aval)
+    else:
+        sliced = bind(slice_p, ct,
+                      start_indices=tuple(lo for lo, _, _ in padding_config),
+                      limit_indices=tuple(lo + (n - 1) * (i + 1) + 1
+                                          for n, (lo, _, i) in zip(shape, padding_config)),
+                      strides=tuple(i + 1 for _, _, i in padding_config))
+    if type(x) is LinearInput:
+        ct_x = sliced
+    ct_pad = None
+    if type(padding_value) is LinearInput:
+        from .elementwise import sub
+        all_axes = tuple(range(len(get_aval(ct).shape)))
+        ct_pad = sub(bind(reduce_sum_p, ct, axes=all_axes),
+                     bind(reduce_sum_p, sliced, axes=tuple(range(len(shape)))))
+    return [ct_x, ct_pad]
+
+
+deflinear(pad_p, _pad_transpose)

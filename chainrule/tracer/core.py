@@ -7,33 +7,39 @@ on a stack kept in a context variable, calls ``f`` on ``Tracer`` objects (one
 per array input) and pops the trace again.  Every operation on a tracer ends
 in ``bind(primitive, *args, **params)``, the one way to emit an equation:
 
-* if any argument is a tracer, the *innermost* active trace records the
-  equation (checking shapes with the primitive's shape rule, and, when the
-  trace is concrete and the inputs' values are known, computing the output
-  value with the primitive's implementation);
-* otherwise ``bind`` just runs the implementation on the NumPy values.
+* if tracers are among the arguments, the *innermost* trace that owns one of
+  them (the one with the highest nesting ``level``) records the equation,
+  after checking shapes with the primitive's shape rule;
+* otherwise ``bind`` just runs the primitive's NumPy implementation.
 
-Nesting.  Traces nest: ``make_ir(g)`` called inside the tracing of ``f``
-pushes a second trace above the first.  While it is on top, all equations go
-to it.  A tracer of an *outer* trace met there (``g`` closes over it, or it
-is passed in) is not confused with the inner trace's own tracers: the inner
-trace *lifts* it to one of its const vars, whose constant value is the outer
-tracer itself.  When the inner IR is later evaluated, that constant value is
-an outer tracer, so the evaluation's ``bind`` calls emit equations into the
-outer trace, and ``make_ir(lambda x: make_ir(g)(x).eval(x) * x)`` is one flat
-IR.  The same rule is what makes transformations compose: every transform is
-"trace to IR, transform the IR, evaluate the result", and evaluating inside
-an enclosing trace stages the result into it.
+Nesting.  Traces nest: ``make_ir(g)`` called while ``f`` is traced pushes a
+second trace one level above the first.  A tracer of the *outer* trace met
+in an equation of the inner one (``g`` closes over it, or it is passed in)
+is not confused with the inner trace's own tracers: the inner trace *lifts*
+it to one of its const vars, whose constant value is the outer tracer
+itself.  When the inner IR is later evaluated, that constant is an outer
+tracer, so the evaluation's ``bind`` calls record into the outer trace, and
+``make_ir(lambda x: make_ir(g)(x).eval(x) * x)`` is one flat IR.  (An
+equation whose tracers all belong to the outer trace is recorded there
+directly: it does not depend on the inner trace's inputs.)  The same rule
+makes transformations compose: every transform is "trace to IR, transform
+the IR, evaluate the result", and evaluating inside an enclosing trace
+stages the result into it.
 
 A tracer whose trace has finished is a leak: using it raises
 ``TracerLeakError`` naming the transform it came from.
 
 Concrete and abstract tracing.  A tracer carries an abstract value (shape and
-dtype) and, when the trace is concrete, the NumPy value too.  ``make_ir`` and
-``jit`` trace abstractly, so Python control flow on a traced value raises
-``ConcretizationError``; the AD transforms trace concretely, so ``if x > 0:``
-works (the IR records the branch taken) and the primal values computed while
-tracing are reused as residuals.
+dtype) and, on a concrete trace, a ``value``.  ``make_ir`` and ``jit`` trace
+abstractly, so Python control flow on a traced value raises
+``ConcretizationError``.  The AD transforms trace concretely: each equation's
+output value is computed as it is recorded (by ``bind`` on the input
+values), so ``if x > 0:`` works, the IR records the branch taken, and the
+values (``trace.values``) serve as residuals, so the forward computation is
+not done twice.  Run inside an enclosing trace, a concrete trace's values are
+tracers of that enclosing trace: the forward computation is then recorded
+there, once, and derivatives built from those values stay functions of the
+outer inputs (which is what makes ``grad(grad(f))`` right).
 
 The operator methods of ``Tracer`` (``+``, ``@``, ``.sum()``, ...) and its
 NumPy dispatch hooks are installed by ``chainrule.numpy``, which is written
@@ -43,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 
 import numpy as np
 
@@ -76,6 +83,7 @@ class Primitive:
 
 
 _trace_stack: contextvars.ContextVar = contextvars.ContextVar("chainrule_traces", default=())
+_hints = threading.local()  # the source location interpreters re-trace under
 
 
 def current_trace():
@@ -85,27 +93,48 @@ def current_trace():
 
 
 def bind(prim: Primitive, *args, **params):
-    """Apply ``prim`` to ``args``: record an equation if a tracer is among
-    them, else compute with NumPy.  See the module docstring."""
-    stack = _trace_stack.get()
-    if stack:
-        for x in args:
-            if isinstance(x, Tracer):
-                return stack[-1].process(prim, args, params)
-    else:
-        for x in args:
-            if isinstance(x, Tracer):
-                raise _leak_error(x)
-    return prim.impl(*args, **params)
+    """Apply ``prim`` to ``args``: the innermost trace owning one of the
+    arguments records an equation; without tracers, NumPy computes.  See the
+    module docstring."""
+    owner = None
+    for x in args:
+        if isinstance(x, Tracer) and (owner is None or x.trace.level > owner.level):
+            owner = x.trace
+    if owner is None:
+        return prim.impl(*args, **params)
+    if not owner.active:
+        raise _leak_error(next(x for x in args if isinstance(x, Tracer) and x.trace is owner))
+    return owner.process(prim, args, params)
+
+
+@contextlib.contextmanager
+def source_hint(source_info):
+    """Record equations under ``source_info`` instead of looking up the
+    caller: interpreters re-tracing an equation keep the user's line."""
+    previous = getattr(_hints, "source", None)
+    _hints.source = source_info
+    try:
+        yield
+    finally:
+        _hints.source = previous
+
+
+def set_source_hint(source_info):
+    """Set the hint (cheaper than the context manager in interpreter loops);
+    returns the previous one, to be restored."""
+    previous = getattr(_hints, "source", None)
+    _hints.source = source_info
+    return previous
 
 
 class Trace:
     """An IR being recorded.  ``name`` is the transform that traces
     (``make_ir``, ``grad``, ...), used in error messages."""
 
-    def __init__(self, name: str = "make_ir", concrete: bool = False):
+    def __init__(self, name: str = "make_ir", concrete: bool = False, level: int = 0):
         self.name = name
         self.concrete = concrete
+        self.level = level       # nesting depth: inner traces have higher levels
         self.active = True
         self.invars = []
         self.eqns = []
@@ -113,13 +142,18 @@ class Trace:
         self.const_values = []
         self._const_ids = {}     # id(constant or outer tracer) -> its const Var
         self._keep_alive = []    # keeps those ids valid while the trace lives
-        self.source_hint = None  # set by interpreters re-tracing an equation
+        # concrete traces: the value of every var, a NumPy value or, when the
+        # trace runs inside another one, a tracer of that enclosing trace
+        self.values = {} if concrete else None
 
     # -- inputs and constants -------------------------------------------
     def new_arg(self, aval: ShapedArray, value=None) -> "Tracer":
         var = Var(aval)
         self.invars.append(var)
-        return Tracer(self, var, value if self.concrete else None)
+        if not self.concrete:
+            return Tracer(self, var, None)
+        self.values[var] = value
+        return Tracer(self, var, value)
 
     def _const_var(self, x, aval) -> Var:
         key = id(x)
@@ -129,6 +163,8 @@ class Trace:
             self.constvars.append(var)
             self.const_values.append(x)
             self._keep_alive.append(x)
+            if self.concrete:
+                self.values[var] = x
         return var
 
     def atom(self, x):
@@ -139,8 +175,10 @@ class Trace:
                 return x.var, x.value
             if not x.trace.active:
                 raise _leak_error(x)
-            # a tracer of an enclosing trace: lift it to a const var of this one
-            return self._const_var(x, x.var.aval), x.value
+            # a tracer of an enclosing trace: lift it to a const var of this
+            # one; on a concrete trace its value *is* that outer tracer, so
+            # computing with it records into the enclosing trace
+            return self._const_var(x, x.var.aval), (x if self.concrete else None)
         lit = literal_or_none(x)
         if lit is not None:
             return lit, lit.value
@@ -158,24 +196,28 @@ class Trace:
             a, v = self.atom(x)
             atoms.append(a)
             values.append(v)
-        source = self.source_hint or user_source_info(2)
+        source = getattr(_hints, "source", None) or user_source_info(2)
         try:
             out_aval = prim.shape_rule(*[a.aval for a in atoms], **params)
         except (ShapeError, TypeError, ValueError) as e:
             shapes = ", ".join(a.aval.str_short() for a in atoms)
             raise ShapeError(f"{prim.name} cannot be applied to operands of type ({shapes}): "
                              f"{e}{where(source)}") from None
-        out_value = None
-        if self.concrete and not any(v is None for v in values):
-            out_value = prim.impl(*values, **params)
         if prim.multiple_results:
             outvars = [Var(a) for a in out_aval]
             self.eqns.append(Equation(prim, atoms, outvars, params, source))
-            if out_value is None:
+            if not self.concrete:
                 return [Tracer(self, v, None) for v in outvars]
-            return [Tracer(self, v, o) for v, o in zip(outvars, out_value)]
+            # the values are NumPy arrays or tracers of an enclosing trace;
+            # bind computes (or records there) the output values
+            out_values = bind(prim, *values, **params)
+            self.values.update(zip(outvars, out_values))
+            return [Tracer(self, v, o) for v, o in zip(outvars, out_values)]
         outvar = Var(out_aval)
         self.eqns.append(Equation(prim, atoms, [outvar], params, source))
+        if not self.concrete:
+            return Tracer(self, outvar, None)
+        out_value = self.values[outvar] = bind(prim, *values, **params)
         return Tracer(self, outvar, out_value)
 
     # -- finishing ----------------------------------------------------------
@@ -190,8 +232,9 @@ class Trace:
 @contextlib.contextmanager
 def new_trace(name: str = "make_ir", concrete: bool = False):
     """Push a fresh trace for the duration of the block."""
-    trace = Trace(name, concrete)
-    token = _trace_stack.set(_trace_stack.get() + (trace,))
+    stack = _trace_stack.get()
+    trace = Trace(name, concrete, level=len(stack) + 1)
+    token = _trace_stack.set(stack + (trace,))
     try:
         yield trace
     finally:
@@ -254,8 +297,11 @@ class Tracer:
 
     # -- the values Python control flow asks for ---------------------------
     def _concrete(self, what: str):
-        if self.value is not None:
-            return self.value
+        value = self.value
+        if isinstance(value, Tracer):  # concrete here, but traced one level out
+            return value._concrete(what)
+        if value is not None:
+            return value
         raise ConcretizationError(
             f"{what} needs the value of a traced array {self.aval.str_short()}, but under "
             f"{self.trace.name} only its shape and dtype are known.{where(user_source_info())}\n"

@@ -51,7 +51,7 @@ def _param_text(value, names, indent, source_info):
     from .ir import IR, ClosedIR
     if isinstance(value, (IR, ClosedIR)):
         ir = value.ir if isinstance(value, ClosedIR) else value
-        return "\n" + _pp_block(ir, names, indent + 4, source_info)
+        return "\n" + _pp_block(ir, names, indent + 8, source_info)
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return short_dtype(value)
     if isinstance(value, tuple) and any(isinstance(v, (IR, ClosedIR)) for v in value):
@@ -64,13 +64,14 @@ def _param_text(value, names, indent, source_info):
 def pp_equation(eqn, names=None, indent=4, source_info=False, used=None) -> str:
     names = names or _Names()
     ins = " ".join(names.read(x) for x in eqn.inputs)
+    # outputs are named before any nested body, so names read a, b, c, ...
+    # down the text; an output that is never read prints as _ (and takes no name)
+    outs = " ".join(f"{names.bind(v) if used is None or v in used else '_'}:{v.aval.str_short()}"
+                    for v in eqn.outvars)
     params = ""
     if eqn.params:
         params = "[" + " ".join(f"{k}={_param_text(eqn.params[k], names, indent, source_info)}"
                                 for k in sorted(eqn.params)) + "]"
-    # an output that is never read prints as _ (and takes no name)
-    outs = " ".join(f"{names.bind(v) if used is None or v in used else '_'}:{v.aval.str_short()}"
-                    for v in eqn.outvars)
     return f"{outs} = {eqn.primitive.name}{params} {ins}".rstrip()
 
 
@@ -82,7 +83,7 @@ def _pp_block(ir, names, indent, source_info) -> str:
     used.update(ir.outvars)
     consts = " ".join(f"{names.bind(v)}:{v.aval.str_short()}" for v in ir.constvars)
     ins = " ".join(f"{names.bind(v)}:{v.aval.str_short()}" for v in ir.invars)
-    lines = [f"{{ lambda {consts}{' ' if consts else ''}; {ins}. let"]
+    lines = [pad + f"{{ lambda {consts}{' ' if consts else ''}; {ins}. let"]
     for eqn in ir.eqns:
         text = pp_equation(eqn, names, indent, source_info, used)
         if source_info and eqn.source_info is not None:

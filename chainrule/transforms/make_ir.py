@@ -37,33 +37,40 @@ def _normalize_static(static_argnums, nargs):
     return tuple(sorted(set(out)))
 
 
-def trace_to_ir(f, args, *, static_argnums=(), concrete=False, name="make_ir",
-                kwargs=None) -> ClosedIR:
-    """Trace ``f(*args, **kwargs)`` and return its ``ClosedIR``.
+def trace(f, args, *, static_argnums=(), concrete=False, name="make_ir", kwargs=None):
+    """Trace ``f(*args, **kwargs)``; return ``(closed_ir, values)``.
 
     On a concrete trace each input tracer carries its argument's value, so
-    values are computed during tracing; on an abstract one only avals.
+    values are computed while tracing and ``values`` maps every var of the
+    IR to its value (NumPy, or a tracer of an enclosing trace); on an
+    abstract trace only avals are known and ``values`` is None.
     """
     static = _normalize_static(static_argnums, len(args))
     dynamic = tuple(a for i, a in enumerate(args) if i not in static)
     flat, in_tree = tree_flatten(dynamic)
     flat = [_check_leaf(x, name) for x in flat]
-    with new_trace(name, concrete) as trace:
+    with new_trace(name, concrete) as tr:
         tracers = []
         for x in flat:
             aval = get_aval(x)
-            value = x.value if isinstance(x, Tracer) else x
-            if value is not None and not isinstance(value, Tracer):
-                value = np.asarray(value)
-            tracers.append(trace.new_arg(ShapedArray(aval.shape, aval.dtype), value))
+            # on a concrete trace an enclosing trace's tracer is its own value
+            value = x if isinstance(x, Tracer) else np.asarray(x)
+            tracers.append(tr.new_arg(ShapedArray(aval.shape, aval.dtype), value))
         dyn_args = iter(tree_unflatten(in_tree, tracers))
         full = [a if i in static else next(dyn_args) for i, a in enumerate(args)]
         out = f(*full, **(kwargs or {}))
         out_flat, out_tree = tree_flatten(out)
         out_flat = [_check_leaf(x, f"{name}: the output of {getattr(f, '__name__', 'f')}")
                     for x in out_flat]
-        ir, consts = trace.to_ir(out_flat)
-    return ClosedIR(ir, consts, in_tree, out_tree, static, len(args))
+        ir, consts = tr.to_ir(out_flat)
+    return ClosedIR(ir, consts, in_tree, out_tree, static, len(args)), tr.values
+
+
+def trace_to_ir(f, args, *, static_argnums=(), concrete=False, name="make_ir",
+                kwargs=None) -> ClosedIR:
+    """Trace ``f(*args, **kwargs)`` and return its ``ClosedIR`` (see ``trace``)."""
+    return trace(f, args, static_argnums=static_argnums, concrete=concrete, name=name,
+                 kwargs=kwargs)[0]
 
 
 def make_ir(f, static_argnums=()):

@@ -1,0 +1,98 @@
+"""The transpose interpreter: reverse mode from a linear program.
+
+A linear program maps tangents to tangents, ``y_dot = A x_dot``.  Its
+transpose maps output cotangents to input cotangents, ``x_bar = A^T y_bar``.
+``backward_pass`` walks the linear equations in reverse and applies each
+primitive's transpose rule to the cotangent of its output, accumulating (by
+``add``) the cotangents of variables read more than once (fan-out).  Zero
+cotangents are symbols: an equation whose output cotangent is zero emits
+nothing.
+
+Each residual (a const of the linear program) is released right after the
+last equation of the backward walk that reads it.
+"""
+from __future__ import annotations
+
+from ..primitives._ad import LinearInput, Zero, add_tangents
+from ..tracer.core import bind, get_aval, set_source_hint
+from ..tracer.ir import ClosedIR, Literal, Var
+
+
+def backward_pass(ir, consts, cotangents, release_consts=False):
+    """Cotangents of ``ir``'s inputs given ``cotangents`` of its outputs.
+
+    ``ir`` is linear in its inputs; ``consts`` are the residuals.  With
+    ``release_consts`` the caller hands the list over and it is emptied, so
+    each residual is freed right after its last use in the backward walk.
+    Returns a list with one cotangent per input (``Zero`` where none).
+    """
+    env = dict(zip(ir.constvars, consts))
+    if release_consts:
+        consts.clear()
+    linear = set(ir.invars)
+    linear_eqns = []
+    last_reader = {}  # residual var -> position in linear_eqns of its first reader
+    for eqn in ir.eqns:
+        if any(type(x) is Var and x in linear for x in eqn.inputs):
+            for x in eqn.inputs:
+                if type(x) is Var and x not in linear and x not in last_reader:
+                    last_reader[x] = len(linear_eqns)
+            linear.update(eqn.outvars)
+            linear_eqns.append(eqn)
+        else:  # a residual computation inside the linear program: run it now
+            out = bind(eqn.primitive, *[x.value if type(x) is Literal else env[x]
+                                        for x in eqn.inputs], **eqn.params)
+            env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]))
+    release = {}
+    for v, k in last_reader.items():
+        release.setdefault(k, []).append(v)
+
+    ct_env = {}
+    for v, ct in zip(ir.outvars, cotangents):
+        if type(v) is Var and v in linear and type(ct) is not Zero:
+            ct_env[v] = add_tangents(ct_env.get(v, Zero(v.aval)), ct)
+    previous = set_source_hint(None)
+    try:
+        for k in range(len(linear_eqns) - 1, -1, -1):
+            eqn = linear_eqns[k]
+            prim = eqn.primitive
+            cts = [ct_env.pop(v, None) for v in eqn.outvars]
+            if any(ct is not None for ct in cts):
+                set_source_hint(eqn.source_info)
+                args = [LinearInput(x.aval) if type(x) is Var and x in linear
+                        else (x.value if type(x) is Literal else env[x]) for x in eqn.inputs]
+                if prim.multiple_results:
+                    ct_out = [Zero(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, cts)]
+                else:
+                    ct_out = cts[0]
+                if prim.transpose is None:
+                    raise NotImplementedError(f"reverse mode: the primitive {prim.name} has no "
+                                              "transpose rule (it is not linear)")
+                for x, ct in zip(eqn.inputs, prim.transpose(ct_out, *args, **eqn.params)):
+                    if ct is None or type(ct) is Zero or not (type(x) is Var and x in linear):
+                        continue
+                    if get_aval(ct).shape != x.aval.shape:
+                        raise AssertionError(f"transpose rule of {prim.name} returned a "
+                                             f"cotangent of shape {get_aval(ct).shape} for an "
+                                             f"input of shape {x.aval.shape}")
+                    ct_env[x] = add_tangents(ct_env[x], ct) if x in ct_env else ct
+            for v in release.get(k, ()):
+                del env[v]
+    finally:
+        set_source_hint(previous)
+    return [ct_env.get(v, Zero(v.aval)) for v in ir.invars]
+
+
+def transpose_ir(linear: ClosedIR) -> ClosedIR:
+    """The transposed (backward) program of a linear ``ClosedIR`` as IR:
+    inputs are output cotangents, outputs input cotangents."""
+    import numpy as np
+
+    from ..primitives._ad import instantiate
+    from ..transforms.make_ir import trace_to_ir
+
+    def backward(*cts):
+        return [instantiate(c) for c in backward_pass(linear.ir, linear.consts, cts)]
+
+    example = [np.zeros(a.shape, a.dtype) for a in linear.out_avals]
+    return trace_to_ir(backward, example, name="transpose")

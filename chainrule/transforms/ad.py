@@ -1,0 +1,265 @@
+"""Forward and reverse mode, as users call them: jvp, linearize, vjp, grad,
+value_and_grad, linear_transpose.
+
+Each is the same three steps (DESIGN.md, "The path of a value"):
+
+1. trace ``f`` concretely at the primal inputs (``make_ir.trace``): the IR
+   and the value of every variable, computed once;
+2. transform: ``jvp_walk`` for forward mode, ``linearize_ir`` (partial
+   evaluation of the JVP) for the linear program, ``backward_pass`` (its
+   transpose) for reverse mode;
+3. evaluate the result on the tangents or cotangents.
+
+Called inside another trace (``grad(grad(f))``, ``make_ir(grad(f))``), the
+primal values are tracers of that trace, so everything computed from them
+is recorded there and the result is differentiable again.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..interpreters.evaluate import eval_ir
+from ..interpreters.jvp import jvp_walk
+from ..interpreters.linearize import linearize_ir
+from ..interpreters.transpose import backward_pass
+from ..primitives._ad import Zero, instantiate, zeros
+from ..tracer.avals import ShapedArray, is_float, short_dtype
+from ..tracer.core import Tracer, get_aval
+from ..tracer.ir import ClosedIR, Literal
+from ..tracer.pytree import tree_flatten, tree_unflatten
+from .make_ir import trace, trace_to_ir
+
+
+def _values_of(closed, values):
+    """The output values of a concrete trace."""
+    return [x.value if type(x) is Literal else values[x] for x in closed.ir.outvars]
+
+
+def _aux_value(x):
+    # aux outputs leave the trace as their values
+    return x.value if isinstance(x, Tracer) and x.value is not None else x
+
+
+def _as_array(x, aval):
+    if isinstance(x, Tracer):
+        return x
+    return np.asarray(x, aval.dtype) if aval.shape else np.asarray(x, aval.dtype)[()]
+
+
+def _split_aux(f, has_aux, name):
+    if not has_aux:
+        return f
+    @functools.wraps(f)
+    def main_output(*args, **kwargs):
+        out = f(*args, **kwargs)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"{name}(f, has_aux=True) needs f to return a pair (output, aux), "
+                            f"got {type(out).__name__}")
+        main_output.aux = out[1]
+        return out[0]
+    return main_output
+
+
+# -- forward mode ------------------------------------------------------------
+def jvp(f, primals, tangents, has_aux=False):
+    """``(f(*primals), J_f(primals) @ tangents)``: forward mode.
+
+    ``primals`` and ``tangents`` are tuples of the same pytree structure.
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples")
+    g = _split_aux(f, has_aux, "jvp")
+    closed, values = trace(g, tuple(primals), concrete=True, name="jvp")
+    flat_t, t_tree = tree_flatten(tuple(tangents))
+    if t_tree != closed.in_tree:
+        raise TypeError(f"jvp: tangents have structure {t_tree} but primals have "
+                        f"{closed.in_tree}")
+    for t, aval in zip(flat_t, closed.in_avals):
+        if get_aval(t).shape != aval.shape:
+            raise ValueError(f"jvp: a tangent of shape {get_aval(t).shape} was given for a "
+                             f"primal of shape {aval.shape}")
+    tangents_in = [_as_array(t, a) if is_float(a.dtype) else Zero(a)
+                   for t, a in zip(flat_t, closed.in_avals)]
+    outs, tangents_out = jvp_walk(closed.ir, tangents_in, values=values)
+    out = tree_unflatten(closed.out_tree, outs)
+    t_out = tree_unflatten(closed.out_tree, [instantiate(t) for t in tangents_out])
+    if has_aux:
+        return out, t_out, _tree_values(g.aux)
+    return out, t_out
+
+
+def _tree_values(tree):
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [_aux_value(x) for x in leaves])
+
+
+class LinearFunction:
+    """A linear function carrying its own IR (``.ir``): the tangent program
+    that ``linearize`` returns.  Calling it evaluates that program."""
+
+    def __init__(self, linear: ClosedIR, in_tree, out_tree, in_avals, active):
+        self.ir = linear
+        self.in_tree, self.out_tree = in_tree, out_tree
+        self.in_avals, self.active = in_avals, active
+
+    def __call__(self, *tangents):
+        flat, tree = tree_flatten(tangents)
+        if tree != self.in_tree:
+            raise TypeError(f"the linearized function takes tangents of structure "
+                            f"{self.in_tree}, got {tree}")
+        args = [_as_array(t, a) for t, a, on in zip(flat, self.in_avals, self.active) if on]
+        outs = eval_ir(self.ir.ir, self.ir.consts, args)
+        return tree_unflatten(self.out_tree, outs)
+
+    def __repr__(self):
+        return f"<linear function; print(f.ir) to read its program>\n{self.ir}"
+
+
+def linearize(f, *primals):
+    """``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP at
+    ``primals``, a linear function whose program (``f_jvp.ir``) holds only
+    linear primitives and the residuals they need."""
+    closed, values = trace(f, primals, concrete=True, name="linearize")
+    active = [is_float(a.dtype) for a in closed.in_avals]
+    outs, linear = linearize_ir(closed.ir, values, active)
+    del values
+    f_jvp = LinearFunction(linear, closed.in_tree, closed.out_tree, closed.in_avals, active)
+    return tree_unflatten(closed.out_tree, outs), f_jvp
+
+
+# -- reverse mode ------------------------------------------------------------
+def _vjp(f, primals, argnums, has_aux, name):
+    """Trace and linearize; return (outputs, aux, pullback, closed)."""
+    g = _split_aux(f, has_aux, name)
+    closed, values = trace(g, tuple(primals), concrete=True, name=name)
+    # which flat inputs are differentiated: the leaves of the args in argnums
+    leaf_arg = []
+    for i, p in enumerate(primals):
+        leaf_arg += [i] * len(tree_flatten(p)[0])
+    active = [leaf_arg[k] in argnums and is_float(a.dtype)
+              for k, a in enumerate(closed.in_avals)]
+    outs, linear = linearize_ir(closed.ir, values, active)
+    del values
+    aux = _tree_values(g.aux) if has_aux else None
+    return outs, aux, linear, closed, active
+
+
+def vjp(f, *primals, has_aux=False):
+    """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns a tuple with
+    one cotangent per primal (the transpose of the linearized ``f``)."""
+    outs, aux, linear, closed, active = _vjp(f, primals, range(len(primals)), has_aux, "vjp")
+    in_avals, in_tree, out_tree = closed.in_avals, closed.in_tree, closed.out_tree
+    out_avals = [get_aval(o) for o in outs]
+
+    def vjp_fn(cotangent):
+        flat, tree = tree_flatten(cotangent)
+        if tree != out_tree:
+            raise TypeError(f"vjp_fn: the cotangent has structure {tree}, but the output "
+                            f"of f has {out_tree}")
+        cts = []
+        for c, aval in zip(flat, out_avals):
+            if get_aval(c).shape != aval.shape:
+                raise ValueError(f"vjp_fn: a cotangent of shape {get_aval(c).shape} was given "
+                                 f"for an output of shape {aval.shape}")
+            cts.append(_as_array(c, aval))
+        in_cts = iter(backward_pass(linear.ir, linear.consts, cts))
+        flat_out = [instantiate(next(in_cts)) if on else zeros(a)
+                    for a, on in zip(in_avals, active)]
+        return tuple(tree_unflatten(in_tree, flat_out))
+
+    vjp_fn.ir = linear
+    out = tree_unflatten(out_tree, outs)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _check_argnums(argnums, nargs, name):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise ValueError(f"{name}: argnums {i} is out of range for a function called "
+                             f"with {nargs} positional arguments")
+    return single, tuple(i % nargs for i in nums)
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """A function returning ``(f(*args), gradient)`` (``((value, aux),
+    gradient)`` with ``has_aux``), the gradient taken in the arguments
+    ``argnums`` (an int, or a tuple giving a tuple of gradients)."""
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args, **kwargs):
+        single, nums = _check_argnums(argnums, len(args), "grad")
+        for i in nums:
+            for leaf in tree_flatten(args[i])[0]:
+                dtype = get_aval(leaf).dtype
+                if not is_float(dtype):
+                    raise TypeError(
+                        f"grad requires floating-point inputs, but argument {i} has dtype "
+                        f"{dtype}. Pass floats (e.g. 1.0 rather than 1, or x.astype(float)), "
+                        "or leave that argument out of argnums.")
+        g = functools.partial(f, **kwargs) if kwargs else f
+        outs, aux, linear, closed, active = _vjp(g, args, nums, has_aux, "grad")
+        if len(outs) != 1 or get_aval(outs[0]).shape != ():
+            shapes = [get_aval(o).str_short() for o in outs]
+            raise TypeError(f"grad requires a function with one scalar output, but the "
+                            f"output is {shapes[0] if len(shapes) == 1 else shapes}. For "
+                            "non-scalar outputs use cr.vjp, cr.jacrev or cr.jacfwd.")
+        out_aval = get_aval(outs[0])
+        if not is_float(out_aval.dtype):
+            raise TypeError(f"grad requires a floating-point output, but the output has dtype "
+                            f"{short_dtype(out_aval.dtype)}: its derivative is zero or "
+                            "undefined. Differentiate a float expression instead.")
+        one = np.ones((), out_aval.dtype)[()]
+        consts = linear.consts
+        linear.consts = []  # hand the residuals over, so each is freed after its last use
+        in_cts = iter(backward_pass(linear.ir, consts, [one], release_consts=True))
+        flat = [instantiate(next(in_cts)) if on else None for on in active]
+        # regroup the flat cotangents by argument
+        grads, k = [], 0
+        for i, a in enumerate(args):
+            leaves, tree = tree_flatten(a)
+            if i in nums:
+                grads.append(tree_unflatten(tree, flat[k:k + len(leaves)]))
+            k += len(leaves)
+        by_arg = dict(zip([i for i in range(len(args)) if i in nums], grads))
+        gradient = by_arg[nums[0]] if single else tuple(by_arg[i] for i in nums)
+        value = outs[0]
+        return ((value, aux) if has_aux else value), gradient
+
+    return value_and_grad_f
+
+
+def grad(f, argnums=0, has_aux=False):
+    """The gradient function of a scalar-output ``f`` (reverse mode):
+    ``grad(f)(x)`` has the shape and structure of ``x``."""
+    vg = value_and_grad(f, argnums=argnums, has_aux=has_aux)
+
+    @functools.wraps(f)
+    def grad_f(*args, **kwargs):
+        (value_or_pair, gradient) = vg(*args, **kwargs)
+        return (gradient, value_or_pair[1]) if has_aux else gradient
+
+    return grad_f
+
+
+def linear_transpose(f_linear, *primals):
+    """The transpose of the linear function ``f_linear``, whose inputs have
+    the shapes and dtypes of ``primals``: ``f_T(cotangent)`` returns a tuple
+    with one cotangent per input."""
+    closed = trace_to_ir(f_linear, primals, name="linear_transpose")
+    in_avals, in_tree, out_tree = closed.in_avals, closed.in_tree, closed.out_tree
+
+    def transposed(cotangent):
+        flat, tree = tree_flatten(cotangent)
+        if tree != out_tree:
+            raise TypeError(f"the transposed function takes cotangents of structure "
+                            f"{out_tree}, got {tree}")
+        cts = [_as_array(c, a) for c, a in zip(flat, closed.out_avals)]
+        in_cts = backward_pass(closed.ir, closed.consts, cts)
+        return tuple(tree_unflatten(in_tree, [instantiate(c) for c in in_cts]))
+
+    transposed.ir = closed
+    return transposed

@@ -1,0 +1,531 @@
+"""Every primitive, traced and evaluated, against a NumPy reference.
+
+``CASES`` maps each primitive's name to a list of cases (operands and
+params).  For every case the test traces ``lambda *xs: prim.bind(*xs,
+**params)`` with ``make_ir``, checks the IR, evaluates it, and compares the
+result (values, shape and dtype) with a reference computed by NumPy
+directly: ``REFERENCES`` writes that reference by hand per primitive, never
+by calling the primitive's own ``impl``.
+
+A primitive added to ``chainrule.primitives`` without rows here fails
+``test_every_primitive_has_cases``.
+"""
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.primitives import all_primitives
+
+rng = np.random.default_rng(0)
+
+
+class Const:
+    """An operand closed over by the traced function instead of being an
+    argument: a 0-d one becomes an inline literal, a larger one a const var."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"Const({np.asarray(self.value).dtype}{list(np.shape(self.value))})"
+
+
+def f64(*shape, lo=-2.0, hi=2.0):
+    return np.asarray(rng.uniform(lo, hi, shape), np.float64)
+
+
+def f32(*shape, lo=-2.0, hi=2.0):
+    return np.asarray(rng.uniform(lo, hi, shape), np.float32)
+
+
+def i64(*shape, lo=-5, hi=6):
+    return np.asarray(rng.integers(lo, hi, shape), np.int64)
+
+
+def i32(*shape, lo=-5, hi=6):
+    return np.asarray(rng.integers(lo, hi, shape), np.int32)
+
+
+def bools(*shape):
+    return np.asarray(rng.integers(0, 2, shape), np.bool_)
+
+
+def nonzero_i64(*shape):
+    x = i64(*shape, lo=1, hi=6)
+    return x * np.where(bools(*shape), 1, -1)
+
+
+# -- the reference for each primitive, written with NumPy ---------------------
+def _einsum_dot_general(lhs, rhs, *, dimension_numbers):
+    """dot_general as an einsum: batch letters, then lhs free, then rhs free."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    letters = iter(string.ascii_letters)
+    lhs_l = [next(letters) for _ in range(lhs.ndim)]
+    rhs_l = [next(letters) for _ in range(rhs.ndim)]
+    for a, b in zip(list(lc) + list(lb), list(rc) + list(rb)):
+        rhs_l[b] = lhs_l[a]
+    out = ([lhs_l[a] for a in lb]
+           + [c for i, c in enumerate(lhs_l) if i not in lc and i not in lb]
+           + [c for i, c in enumerate(rhs_l) if i not in rc and i not in rb])
+    spec = f"{''.join(lhs_l)},{''.join(rhs_l)}->{''.join(out)}"
+    return np.einsum(spec, lhs, rhs)
+
+
+def _broadcast_ref(x, *, shape, broadcast_dimensions):
+    new_axes = tuple(i for i in range(len(shape)) if i not in broadcast_dimensions)
+    return np.broadcast_to(np.expand_dims(x, new_axes), shape)
+
+
+def _slice_ref(x, *, start_indices, limit_indices, strides):
+    for axis, (lo, hi, st) in enumerate(zip(start_indices, limit_indices, strides)):
+        x = np.take(x, np.arange(lo, hi, st), axis=axis)
+    return x
+
+
+def _rev_ref(x, *, dimensions):
+    return x[tuple(slice(None, None, -1) if i in dimensions else slice(None)
+                   for i in range(x.ndim))]
+
+
+def _pad_ref(x, padding_value, *, padding_config):
+    # interior padding: spread the elements out, axis by axis, then np.pad the ends
+    for axis, (_, _, interior) in enumerate(padding_config):
+        n = x.shape[axis]
+        if interior and n > 1:
+            shape = list(x.shape)
+            shape[axis] = n + (n - 1) * interior
+            spread = np.full(shape, padding_value, x.dtype)
+            positions = np.arange(n) * (interior + 1)
+            index = [slice(None)] * x.ndim
+            index[axis] = positions
+            spread[tuple(index)] = x
+            x = spread
+    if not padding_config:  # a 0-d operand: nothing to pad
+        return x.copy()
+    return np.pad(x, [(lo, hi) for lo, hi, _ in padding_config], mode="constant",
+                  constant_values=padding_value)
+
+
+def _scatter_add_ref(operand, indices, updates, *, axis):
+    # one element of ``indices`` at a time, so repeated indices add up
+    out = operand.copy()
+    lead = (slice(None),) * axis
+    for pos in np.ndindex(*np.shape(indices)):
+        out[lead + (indices[pos],)] += updates[lead + pos]
+    return out
+
+
+def _scatter_ref(operand, indices, updates, *, axis):
+    # one element of ``indices`` at a time, in order: the last write wins
+    out = operand.copy()
+    lead = (slice(None),) * axis
+    for pos in np.ndindex(*np.shape(indices)):
+        out[lead + (indices[pos],)] = updates[lead + pos]
+    return out
+
+
+def _logistic_ref(x):
+    return (1 / (1 + np.exp(-x.astype(np.float64)))).astype(x.dtype)
+
+
+REFERENCES = {
+    "neg": np.negative, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
+    "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
+    "exp": np.exp, "exp2": np.exp2, "log": np.log, "log1p": np.log1p, "expm1": np.expm1,
+    "sqrt": np.sqrt, "cbrt": np.cbrt, "logistic": _logistic_ref,
+    "abs": np.abs, "sign": np.sign, "floor": np.floor, "ceil": np.ceil,
+    "round": np.round, "trunc": np.trunc,
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "rem": np.remainder, "floor_div": np.floor_divide, "pow": np.power,
+    "max": np.maximum, "min": np.minimum, "atan2": np.arctan2,
+    "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+    "gt": np.greater, "ge": np.greater_equal,
+    "not": np.invert, "and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor,
+    "integer_pow": lambda x, *, y: (x ** y).astype(x.dtype),
+    "select": np.where,
+    "convert_element_type": lambda x, *, new_dtype: x.astype(new_dtype),
+    "reduce_sum": lambda x, *, axes: np.sum(x, axis=axes),
+    "reduce_prod": lambda x, *, axes: np.prod(x, axis=axes),
+    "reduce_max": lambda x, *, axes: np.max(x, axis=axes),
+    "reduce_min": lambda x, *, axes: np.min(x, axis=axes),
+    "argmax": lambda x, *, axis, index_dtype: np.argmax(x, axis=axis).astype(index_dtype),
+    "argmin": lambda x, *, axis, index_dtype: np.argmin(x, axis=axis).astype(index_dtype),
+    "reshape": lambda x, *, shape: np.reshape(x, shape),
+    "transpose": lambda x, *, permutation: np.transpose(x, permutation),
+    "broadcast_in_dim": _broadcast_ref,
+    "squeeze": lambda x, *, dimensions: np.squeeze(x, axis=dimensions),
+    "expand_dims": lambda x, *, dimensions: np.expand_dims(x, dimensions),
+    "concatenate": lambda *xs, axis: np.concatenate(xs, axis=axis),
+    "slice": _slice_ref,
+    "rev": _rev_ref,
+    "pad": _pad_ref,
+    "gather": lambda x, indices, *, axis: np.take(x, indices, axis=axis),
+    "scatter_add": _scatter_add_ref,
+    "scatter": _scatter_ref,
+    "dot_general": _einsum_dot_general,
+}
+
+
+# -- the cases ----------------------------------------------------------------
+def case(*operands, **params):
+    return (operands, params)
+
+
+def unary_cases(make=f64):
+    """0-d, vector and matrix in float64, and float32, from ``make(*shape)``."""
+    return [case(make()), case(make(3)), case(make(2, 3)),
+            case(make(2, 3).astype(np.float32)), case(make().astype(np.float32))]
+
+
+def binary_cases(a=f64, b=None):
+    """Equal shapes, 0-d with 0-d, a 0-d operand on either side (traced and
+    as a literal), a constant array operand, and float32."""
+    b = b or a
+    return [
+        case(a(2, 3), b(2, 3)),
+        case(a(), b()),
+        case(a(3), b()),
+        case(a(), b(2, 3)),
+        case(a(4), Const(b())),           # literal on the right
+        case(Const(a()), b(2, 2)),        # literal on the left
+        case(a(3), Const(b(3))),          # constant array operand: a const var
+        case(a(2, 3).astype(np.float32), b(2, 3).astype(np.float32)),
+        case(a(3).astype(np.float32), b().astype(np.float32)),
+    ]
+
+
+def int_binary_cases(a=i64, b=None):
+    b = b or a
+    return [case(a(2, 3), b(2, 3)), case(a(), b()), case(a(4), b()), case(a(), b(3)),
+            case(a(3).astype(np.int32), b(3).astype(np.int32)), case(a(3), Const(b()))]
+
+
+def logic_cases():
+    return [case(bools(2, 3), bools(2, 3)), case(bools(), bools()), case(bools(4), bools()),
+            case(i64(2, 3), i64(2, 3)), case(i32(3), i32()), case(bools(3), Const(np.True_))]
+
+
+CASES = {
+    "neg": unary_cases() + [case(i64(2, 3)), case(i32())],
+    "sin": unary_cases(), "cos": unary_cases(), "tan": unary_cases(lambda *s: f64(*s, lo=-1.4, hi=1.4)),
+    "asin": unary_cases(lambda *s: f64(*s, lo=-0.99, hi=0.99)),
+    "acos": unary_cases(lambda *s: f64(*s, lo=-0.99, hi=0.99)),
+    "atan": unary_cases(),
+    "sinh": unary_cases(), "cosh": unary_cases(), "tanh": unary_cases(),
+    "asinh": unary_cases(),
+    "acosh": unary_cases(lambda *s: f64(*s, lo=1.0, hi=4.0)),
+    "atanh": unary_cases(lambda *s: f64(*s, lo=-0.99, hi=0.99)),
+    "exp": unary_cases(), "exp2": unary_cases(),
+    "log": unary_cases(lambda *s: f64(*s, lo=0.01, hi=5.0)),
+    "log1p": unary_cases(lambda *s: f64(*s, lo=-0.99, hi=5.0)),
+    "expm1": unary_cases(),
+    "sqrt": unary_cases(lambda *s: f64(*s, lo=0.0, hi=5.0)),
+    "cbrt": unary_cases(lambda *s: f64(*s, lo=-5.0, hi=5.0)),
+    "logistic": unary_cases(lambda *s: f64(*s, lo=-30.0, hi=30.0))
+    + [case(np.array([-800.0, -40.0, 0.0, 40.0, 800.0]))],   # no overflow at the ends
+    "abs": unary_cases() + [case(i64(2, 3)), case(i32())],
+    "sign": unary_cases() + [case(np.array([-2.0, 0.0, 3.0])), case(i64(2, 3))],
+    "floor": unary_cases() + [case(i64(2, 3))], "ceil": unary_cases() + [case(i64(3))],
+    "trunc": unary_cases() + [case(i32(3))],
+    "round": unary_cases() + [case(np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5])),  # half to even
+                              case(i64(2, 3))],
+    "add": binary_cases() + int_binary_cases(),
+    "sub": binary_cases() + int_binary_cases(),
+    "mul": binary_cases() + int_binary_cases(),
+    "div": binary_cases(f64, lambda *s: f64(*s, lo=0.5, hi=3.0)),
+    "rem": binary_cases(f64, lambda *s: f64(*s, lo=0.5, hi=3.0)) + int_binary_cases(i64, nonzero_i64)
+    + [case(np.array([-7, -7, 7, 7]), np.array([3, -3, 3, -3]))],   # sign of the divisor
+    "floor_div": binary_cases(f64, lambda *s: f64(*s, lo=0.5, hi=3.0))
+    + int_binary_cases(i64, nonzero_i64) + [case(np.array([-7, -7, 7, 7]), np.array([2, -2, 2, -2]))],
+    "pow": binary_cases(lambda *s: f64(*s, lo=0.1, hi=3.0))
+    + [case(i64(2, 3), i64(2, 3, lo=0, hi=4)), case(i64(3), np.int64(2))],
+    "max": binary_cases() + int_binary_cases(),
+    "min": binary_cases() + int_binary_cases(),
+    "atan2": binary_cases(),
+    "eq": binary_cases() + int_binary_cases() + [case(np.array([1.0, 2.0]), np.array([1.0, 3.0]))],
+    "ne": binary_cases() + int_binary_cases() + [case(np.array([1.0, 2.0]), np.array([1.0, 3.0]))],
+    "lt": binary_cases() + int_binary_cases(),
+    "le": binary_cases() + int_binary_cases(),
+    "gt": binary_cases() + int_binary_cases(),
+    "ge": binary_cases() + int_binary_cases(),
+    "not": [case(bools(2, 3)), case(bools()), case(i64(3)), case(i32(2, 2))],
+    "and": logic_cases(), "or": logic_cases(), "xor": logic_cases(),
+    "integer_pow": [case(f64(2, 3), y=2), case(f64(), y=3), case(f64(3), y=0), case(f64(3), y=1),
+                    case(f64(2, 3, lo=0.5, hi=2.0), y=-2), case(f32(4), y=3),
+                    case(f32(), y=-1), case(i64(2, 3), y=3), case(i32(3), y=2)],
+    "select": [case(bools(2, 3), f64(2, 3), f64(2, 3)), case(bools(), f64(3), f64(3)),
+               case(bools(4), f64(), f64()), case(bools(4), f64(4), f64()),
+               case(bools(), f64(), f64()), case(bools(3), f32(3), f32(3)),
+               case(bools(2, 2), i64(2, 2), Const(np.int64(0))),
+               case(bools(3), Const(np.float64(1.0)), Const(np.float64(-1.0)))],
+    "convert_element_type": [
+        case(f64(2, 3), new_dtype=np.dtype(np.float32)),
+        case(f32(3), new_dtype=np.dtype(np.float64)),
+        case(f64(), new_dtype=np.dtype(np.float32)),
+        case(np.array([-2.7, -0.5, 0.5, 2.7]), new_dtype=np.dtype(np.int64)),   # truncates
+        case(i64(2, 3), new_dtype=np.dtype(np.float64)),
+        case(i64(), new_dtype=np.dtype(np.int32)),
+        case(bools(4), new_dtype=np.dtype(np.float64)),
+        case(np.array([0.0, 1.5, -2.0]), new_dtype=np.dtype(np.bool_)),
+        case(f64(3), new_dtype=np.dtype(np.float64)),
+    ],
+    "reduce_sum": [case(f64(2, 3), axes=(0,)), case(f64(2, 3), axes=(1,)),
+                   case(f64(2, 3), axes=(0, 1)), case(f64(2, 3, 4), axes=(0, 2)),
+                   case(f64(3), axes=()), case(f64(), axes=()), case(f32(4, 5), axes=(1,)),
+                   case(i64(2, 3), axes=(0, 1)), case(f64(0, 3), axes=(0,))],
+    "reduce_prod": [case(f64(2, 3), axes=(0,)), case(f64(2, 3), axes=(0, 1)),
+                    case(f64(2, 3, 4), axes=(1,)), case(f64(), axes=()),
+                    case(f32(4, 3), axes=(1,)), case(i64(2, 3), axes=(1,))],
+    "reduce_max": [case(f64(2, 3), axes=(0,)), case(f64(2, 3), axes=(0, 1)),
+                   case(f64(2, 3, 4), axes=(2, 0)), case(f64(), axes=()),
+                   case(f32(4, 3), axes=(1,)), case(i64(2, 3), axes=(1,))],
+    "reduce_min": [case(f64(2, 3), axes=(1,)), case(f64(2, 3), axes=(0, 1)),
+                   case(f64(2, 3, 4), axes=(1, 2)), case(f64(), axes=()),
+                   case(f32(4, 3), axes=(0,)), case(i64(2, 3), axes=(0,))],
+    "argmax": [case(f64(2, 3), axis=0, index_dtype=np.dtype(np.int64)),
+               case(f64(2, 3), axis=1, index_dtype=np.dtype(np.int64)),
+               case(f64(5), axis=0, index_dtype=np.dtype(np.int32)),
+               case(f32(2, 3, 4), axis=2, index_dtype=np.dtype(np.int64)),
+               case(np.array([1.0, 3.0, 3.0, 0.0]), axis=0, index_dtype=np.dtype(np.int64)),
+               case(i64(3, 2), axis=0, index_dtype=np.dtype(np.int64))],
+    "argmin": [case(f64(2, 3), axis=0, index_dtype=np.dtype(np.int64)),
+               case(f64(2, 3), axis=1, index_dtype=np.dtype(np.int64)),
+               case(f64(5), axis=0, index_dtype=np.dtype(np.int32)),
+               case(f32(2, 3, 4), axis=1, index_dtype=np.dtype(np.int64)),
+               case(np.array([1.0, 0.0, 0.0, 3.0]), axis=0, index_dtype=np.dtype(np.int64)),
+               case(i64(3, 2), axis=1, index_dtype=np.dtype(np.int64))],
+    "reshape": [case(f64(2, 3), shape=(3, 2)), case(f64(6), shape=(1, 2, 3)),
+                case(f64(), shape=(1,)), case(f64(1), shape=()), case(f64(), shape=(1, 1)),
+                case(f32(2, 3, 4), shape=(6, 4)), case(i64(4), shape=(2, 2)),
+                case(f64(0, 3), shape=(3, 0))],
+    "transpose": [case(f64(2, 3), permutation=(1, 0)), case(f64(2, 3, 4), permutation=(2, 0, 1)),
+                  case(f64(2, 3, 4), permutation=(0, 1, 2)), case(f64(), permutation=()),
+                  case(f32(3, 1), permutation=(1, 0)), case(i64(2, 3), permutation=(1, 0))],
+    "broadcast_in_dim": [
+        case(f64(3), shape=(2, 3), broadcast_dimensions=(1,)),
+        case(f64(3), shape=(3, 2), broadcast_dimensions=(0,)),
+        case(f64(3, 1), shape=(2, 3, 4), broadcast_dimensions=(1, 2)),
+        case(f64(), shape=(2, 3), broadcast_dimensions=()),
+        case(f64(), shape=(), broadcast_dimensions=()),
+        case(f64(2, 1), shape=(2, 5), broadcast_dimensions=(0, 1)),
+        case(f32(1), shape=(4,), broadcast_dimensions=(0,)),
+        case(i64(2), shape=(2, 3), broadcast_dimensions=(0,)),
+    ],
+    "squeeze": [case(f64(1, 3, 1), dimensions=(0, 2)), case(f64(1, 3, 1), dimensions=(2,)),
+                case(f64(1), dimensions=(0,)), case(f64(2, 3), dimensions=()),
+                case(f32(3, 1), dimensions=(1,)), case(f64(1, 1), dimensions=(0, 1))],
+    "expand_dims": [case(f64(3), dimensions=(0,)), case(f64(3), dimensions=(1,)),
+                    case(f64(3), dimensions=(0, 2)), case(f64(), dimensions=(0,)),
+                    case(f64(), dimensions=(0, 1)), case(f32(2, 3), dimensions=(1,)),
+                    case(i64(2), dimensions=(0,))],
+    "concatenate": [case(f64(2, 3), f64(4, 3), axis=0), case(f64(2, 3), f64(2, 1), axis=1),
+                    case(f64(2), f64(3), f64(1), axis=0), case(f64(3), axis=0),
+                    case(f32(2, 2), f32(2, 3), axis=1), case(i64(1, 2), i64(2, 2), axis=0),
+                    case(f64(3), Const(f64(2)), axis=0), case(f64(0, 2), f64(2, 2), axis=0)],
+    "slice": [case(f64(10), start_indices=(2,), limit_indices=(7,), strides=(1,)),
+              case(f64(10), start_indices=(1,), limit_indices=(10,), strides=(3,)),
+              case(f64(10), start_indices=(4,), limit_indices=(4,), strides=(1,)),
+              case(f64(4, 5), start_indices=(1, 0), limit_indices=(3, 5), strides=(1, 2)),
+              case(f64(), start_indices=(), limit_indices=(), strides=()),
+              case(f32(6, 2), start_indices=(0, 1), limit_indices=(6, 2), strides=(2, 1)),
+              case(i64(5), start_indices=(0,), limit_indices=(5,), strides=(4,))],
+    "rev": [case(f64(5), dimensions=(0,)), case(f64(2, 3), dimensions=(1,)),
+            case(f64(2, 3), dimensions=(0, 1)), case(f64(2, 3), dimensions=()),
+            case(f64(), dimensions=()), case(f32(3, 4), dimensions=(0,)),
+            case(i64(4), dimensions=(0,))],
+    "pad": [case(f64(3), np.float64(0.0), padding_config=((1, 2, 0),)),
+            case(f64(3), f64(), padding_config=((0, 0, 2),)),
+            case(f64(2, 3), f64(), padding_config=((1, 0, 1), (0, 2, 0))),
+            case(f64(2, 3), Const(np.float64(-1.0)), padding_config=((0, 0, 0), (2, 1, 3))),
+            case(f64(), f64(), padding_config=()),
+            case(f32(4), np.float32(7.0), padding_config=((1, 1, 1),)),
+            case(i64(2, 2), np.int64(9), padding_config=((1, 1, 0), (0, 1, 1))),
+            case(f64(1), f64(), padding_config=((0, 0, 5),)),
+            case(f64(0), f64(), padding_config=((2, 1, 1),))],
+    "gather": [case(f64(5), np.array([3, 0, 0, 4]), axis=0),
+               case(f64(5), np.array([-1, -5, 2]), axis=0),              # negative indices
+               case(f64(4, 3), np.array([2, 0]), axis=1),
+               case(f64(4, 3), np.array([[0, 1], [3, 3]]), axis=0),     # 2-d indices
+               case(f64(4, 3), np.array(2), axis=0),                    # 0-d index
+               case(f32(2, 3, 4), np.array([1, 1], np.int32), axis=2),
+               case(i64(5), Const(np.array([4, 1])), axis=0),
+               case(f64(5), np.zeros(0, np.int64), axis=0)],
+    "scatter_add": [
+        case(f64(5), np.array([3, 0, 0, 4]), f64(4), axis=0),          # repeated index adds up
+        case(f64(5), np.array([-1, 1]), f64(2), axis=0),               # negative index
+        case(f64(4, 3), np.array([2, 0]), f64(4, 2), axis=1),
+        case(f64(4, 3), np.array([[0, 1], [1, 1]]), f64(2, 2, 3), axis=0),
+        case(f64(4, 3), np.array(2), f64(3), axis=0),                  # 0-d index
+        case(f32(2, 3), np.array([0, 0], np.int32), f32(2, 2), axis=1),
+        case(i64(3), Const(np.array([1, 1])), i64(2), axis=0),
+        case(f64(3), np.zeros(0, np.int64), f64(0), axis=0),
+    ],
+    "scatter": [
+        case(f64(5), np.array([3, 0, 4]), f64(3), axis=0),
+        case(f64(5), np.array([1, 1]), np.array([7.0, 9.0]), axis=0),  # the last write wins
+        case(f64(5), np.array([-1, 1]), f64(2), axis=0),               # negative index
+        case(f64(4, 3), np.array([2, 0]), f64(4, 2), axis=1),
+        case(f64(4, 3), np.array([[0, 1], [3, 2]]), f64(2, 2, 3), axis=0),
+        case(f64(4, 3), np.array(2), f64(3), axis=0),                  # 0-d index
+        case(f32(2, 3), np.array([2], np.int32), f32(2, 1), axis=1),
+        case(i64(3), Const(np.array([0, 2])), i64(2), axis=0),
+        case(f64(3), np.zeros(0, np.int64), f64(0), axis=0),
+    ],
+    "dot_general": [
+        case(f64(2, 3), f64(3, 4), dimension_numbers=(((1,), (0,)), ((), ()))),        # matmul
+        case(f64(3), f64(3), dimension_numbers=(((0,), (0,)), ((), ()))),              # inner
+        case(f64(3), f64(4), dimension_numbers=(((), ()), ((), ()))),                  # outer
+        case(f64(3, 2), f64(3, 4), dimension_numbers=(((0,), (0,)), ((), ()))),        # a.T @ b
+        case(f64(5, 2, 3), f64(5, 3, 4), dimension_numbers=(((2,), (1,)), ((0,), (0,)))),
+        case(f64(2, 5, 3), f64(3, 4, 5), dimension_numbers=(((2,), (0,)), ((1,), (2,)))),
+        case(f64(2, 3, 4), f64(4, 3, 5), dimension_numbers=(((1, 2), (1, 0)), ((), ()))),
+        case(f64(), f64(3), dimension_numbers=(((), ()), ((), ()))),                   # 0-d
+        case(f64(), f64(), dimension_numbers=(((), ()), ((), ()))),
+        case(f32(2, 3), f32(3), dimension_numbers=(((1,), (0,)), ((), ()))),
+        case(i64(2, 3), i64(3, 2), dimension_numbers=(((1,), (0,)), ((), ()))),
+        case(f64(0, 3), f64(3, 2), dimension_numbers=(((1,), (0,)), ((), ()))),
+        case(f64(2, 0), f64(0, 2), dimension_numbers=(((1,), (0,)), ((), ()))),        # empty sum
+        case(f64(2, 3), Const(f64(3, 4)), dimension_numbers=(((1,), (0,)), ((), ()))),
+    ],
+}
+
+
+def _case_id(name, operands, params):
+    ops = ",".join(
+        (f"const {np.asarray(o.value).dtype}{list(np.shape(o.value))}" if isinstance(o, Const)
+         else f"{np.asarray(o).dtype}{list(np.shape(o))}") for o in operands)
+    ps = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return f"{name}({ops}{';' + ps if ps else ''})".replace(" ", "")
+
+
+PARAMS = [pytest.param(name, ops, params, id=_case_id(name, ops, params))
+          for name in sorted(CASES) for ops, params in CASES[name]]
+
+
+def assert_same_array(actual, expected):
+    """Equal shape and dtype exactly, values to the dtype's precision."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
+    if np.issubdtype(expected.dtype, np.inexact):
+        rtol = 1e-5 if expected.dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol)
+    else:
+        np.testing.assert_array_equal(actual, expected)
+
+
+def test_every_primitive_has_cases():
+    missing = sorted(set(all_primitives()) - set(CASES))
+    assert not missing, f"primitives without test cases in CASES: {missing}"
+    unknown = sorted(set(CASES) - set(all_primitives()))
+    assert not unknown, f"CASES rows for primitives that do not exist: {unknown}"
+    assert set(REFERENCES) == set(CASES)
+
+
+@pytest.mark.parametrize("name, operands, params", PARAMS)
+def test_primitive_traces_and_evaluates_like_numpy(name, operands, params):
+    prim = all_primitives()[name]
+    traced = [o for o in operands if not isinstance(o, Const)]
+
+    def f(*xs):
+        it = iter(xs)
+        return prim.bind(*[o.value if isinstance(o, Const) else next(it) for o in operands],
+                         **params)
+
+    ir = cr.make_ir(f)(*traced)
+    ir.check()
+    assert [e.primitive.name for e in ir.eqns] == [name]
+    values = [o.value if isinstance(o, Const) else o for o in operands]
+    with np.errstate(all="ignore"):
+        expected = REFERENCES[name](*values, **params)
+        out = ir.eval(*traced)
+    expected = np.asarray(expected)
+    (aval,) = ir.out_avals
+    assert (aval.shape, aval.dtype) == (expected.shape, expected.dtype)
+    assert_same_array(out, expected)
+
+
+def _raises_shape_error(prim_name, *operands, **params):
+    prim = all_primitives()[prim_name]
+    with pytest.raises(cr.ShapeError) as info:
+        cr.make_ir(lambda *xs: prim.bind(*xs, **params))(*operands)
+    assert prim_name in str(info.value)
+
+
+BAD = [
+    pytest.param("add", (f64(3), f64(4)), {}, id="add-f64[3]-f64[4]"),
+    pytest.param("add", (f64(3, 1), f64(4)), {}, id="add-no-implicit-broadcasting"),
+    pytest.param("mul", (f32(3), f64(3)), {}, id="mul-f32-f64"),
+    pytest.param("sub", (i64(3), f64(3)), {}, id="sub-i64-f64"),
+    pytest.param("div", (i64(3), i64(3)), {}, id="div-integers"),
+    pytest.param("pow", (f64(3), f32(3)), {}, id="pow-dtypes"),
+    pytest.param("sin", (i64(3),), {}, id="sin-integer"),
+    pytest.param("and", (f64(3), f64(3)), {}, id="and-floats"),
+    pytest.param("lt", (f64(2), f64(3)), {}, id="lt-shapes"),
+    pytest.param("select", (f64(3), f64(3), f64(3)), {}, id="select-float-predicate"),
+    pytest.param("select", (bools(4), f64(3), f64(3)), {}, id="select-predicate-shape"),
+    pytest.param("integer_pow", (i64(3),), {"y": -1}, id="integer_pow-negative-int"),
+    pytest.param("integer_pow", (f64(3),), {"y": 1.5}, id="integer_pow-non-integer"),
+    pytest.param("dot_general", (f64(2, 3), f64(4, 5)),
+                 {"dimension_numbers": (((1,), (0,)), ((), ()))}, id="dot_general-contracting"),
+    pytest.param("dot_general", (f64(2, 3, 4), f64(5, 4, 3)),
+                 {"dimension_numbers": (((2,), (1,)), ((0,), (0,)))}, id="dot_general-batch"),
+    pytest.param("dot_general", (f64(2, 3), f32(3, 2)),
+                 {"dimension_numbers": (((1,), (0,)), ((), ()))}, id="dot_general-dtypes"),
+    pytest.param("dot_general", (f64(2, 3), f64(3, 2)),
+                 {"dimension_numbers": (((2,), (0,)), ((), ()))}, id="dot_general-axis-range"),
+    pytest.param("reshape", (f64(2, 3),), {"shape": (4, 2)}, id="reshape-wrong-size"),
+    pytest.param("reshape", (f64(2, 3),), {"shape": (-1, 3)}, id="reshape-negative"),
+    pytest.param("transpose", (f64(2, 3),), {"permutation": (0, 0)}, id="transpose-not-perm"),
+    pytest.param("transpose", (f64(2, 3),), {"permutation": (0, 1, 2)}, id="transpose-rank"),
+    pytest.param("broadcast_in_dim", (f64(3),), {"shape": (2, 4), "broadcast_dimensions": (1,)},
+                 id="broadcast_in_dim-size"),
+    pytest.param("broadcast_in_dim", (f64(2, 3),), {"shape": (2, 3), "broadcast_dimensions": (1, 0)},
+                 id="broadcast_in_dim-order"),
+    pytest.param("squeeze", (f64(2, 3),), {"dimensions": (0,)}, id="squeeze-not-1"),
+    pytest.param("expand_dims", (f64(3),), {"dimensions": (2,)}, id="expand_dims-range"),
+    pytest.param("reduce_sum", (f64(2, 3),), {"axes": (2,)}, id="reduce_sum-axis-range"),
+    pytest.param("reduce_max", (f64(2, 3),), {"axes": (0, 0)}, id="reduce_max-repeated-axis"),
+    pytest.param("argmax", (f64(0, 3),), {"axis": 0, "index_dtype": np.dtype(np.int64)},
+                 id="argmax-empty"),
+    pytest.param("concatenate", (f64(2, 3), f64(2, 4)), {"axis": 0}, id="concatenate-off-axis"),
+    pytest.param("concatenate", (f64(2), f32(2)), {"axis": 0}, id="concatenate-dtypes"),
+    pytest.param("slice", (f64(5),), {"start_indices": (2,), "limit_indices": (7,),
+                                      "strides": (1,)}, id="slice-out-of-bounds"),
+    pytest.param("slice", (f64(5),), {"start_indices": (0,), "limit_indices": (5,),
+                                      "strides": (0,)}, id="slice-zero-stride"),
+    pytest.param("rev", (f64(5),), {"dimensions": (1,)}, id="rev-axis-range"),
+    pytest.param("pad", (f64(3), f32()), {"padding_config": ((1, 1, 0),)}, id="pad-value-dtype"),
+    pytest.param("pad", (f64(3), f64(2)), {"padding_config": ((1, 1, 0),)}, id="pad-value-shape"),
+    pytest.param("pad", (f64(3), f64()), {"padding_config": ((-1, 0, 0),)}, id="pad-negative"),
+    pytest.param("gather", (f64(5), f64(2)), {"axis": 0}, id="gather-float-indices"),
+    pytest.param("gather", (f64(5), i64(2)), {"axis": 1}, id="gather-axis-range"),
+    pytest.param("scatter_add", (f64(5), i64(2), f64(3)), {"axis": 0},
+                 id="scatter_add-updates-shape"),
+    pytest.param("scatter_add", (f64(5), i64(2), f32(2)), {"axis": 0},
+                 id="scatter_add-updates-dtype"),
+    pytest.param("scatter_add", (f64(5), f64(2), f64(2)), {"axis": 0},
+                 id="scatter_add-float-indices"),
+    pytest.param("scatter", (f64(5), i64(2), f64(3)), {"axis": 0}, id="scatter-updates-shape"),
+    pytest.param("scatter", (f64(2, 5), i64(2), f64(2)), {"axis": 0},
+                 id="scatter-updates-rank"),
+]
+
+
+@pytest.mark.parametrize("name, operands, params", BAD)
+def test_shape_rule_rejects_bad_operands(name, operands, params):
+    _raises_shape_error(name, *operands, **params)
+
+
+def test_binary_accepts_a_scalar_operand_on_either_side():
+    add = all_primitives()["add"]
+    for x, y, shape in [(f64(3), f64(), (3,)), (f64(), f64(2, 2), (2, 2)), (f64(), f64(), ())]:
+        ir = cr.make_ir(lambda a, b: add.bind(a, b))(x, y)
+        ir.check()
+        assert ir.out_avals[0].shape == shape
