@@ -11,7 +11,7 @@ from .tracer.errors import (ChainruleError, ConcretizationError, ShapeError,  # 
 from .tracer.ir import IR, ClosedIR, Equation, Literal, Var  # noqa: F401
 from .tracer.pytree import (register_pytree_node, tree_flatten, tree_leaves,  # noqa: F401
                             tree_map, tree_structure, tree_unflatten)
-from .transforms import (grad, jvp, linear_transpose, linearize, make_ir,  # noqa: F401
+from .transforms import (GradientCheckError, check_grads, grad, jvp, linear_transpose, linearize, make_ir,  # noqa: F401
                          value_and_grad, vjp)
 
 __version__ = "0.1.0"

@@ -502,6 +502,38 @@ def test_nested_block_is_indented_inside_its_equation():
         assert len(line) - len(line.lstrip()) > eqn_indent, text
 
 
+switch_p = Primitive("switch")
+switch_p.impl = lambda i, x, *, branches: eval_ir(branches[int(i)], [], [x])[0]
+switch_p.shape_rule = lambda i, x, *, branches: branches[0].out_avals[0]
+
+
+def test_tuple_of_bodies_prints_each_as_a_nested_block():
+    # like cond's branches: a param holding a tuple of IRs
+    b0 = cr.make_ir(lambda y: np.sin(y))(1.0).ir
+    b1 = cr.make_ir(lambda y: y * 3.0)(1.0).ir
+    closed = cr.make_ir(lambda i, x: switch_p.bind(i, x, branches=(b0, b1)) + x)(0, 1.0)
+    closed.check()
+    assert closed.eval(1, 2.0) == 8.0
+    text = str(closed)
+    lines = text.splitlines()
+    assert text.count("{ lambda") == 3
+    for line in lines:
+        assert line == line.rstrip(), f"trailing whitespace in {line!r}"
+    # names: a b (inputs), c (switch output), d e / f g (bodies), h
+    first_seen = []
+    for line in lines:
+        for tok in line.replace("(", " ").replace(",", " ").split():
+            name = tok.split(":")[0]
+            if ":" in tok and name.isalpha() and name not in first_seen:
+                first_seen.append(name)
+    assert first_seen == list("abcdefgh"), text
+    k = next(i for i, line in enumerate(lines) if "switch[" in line)
+    end = next(i for i in range(k, len(lines)) if "] a b" in lines[i])
+    eqn_indent = len(lines[k]) - len(lines[k].lstrip())
+    for line in lines[k + 1:end + 1]:
+        assert len(line) - len(line.lstrip()) > eqn_indent, text
+
+
 # -- large programs ---------------------------------------------------------------
 def test_printing_a_long_program_needs_no_recursion():
     import sys
