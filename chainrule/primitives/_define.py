@@ -18,13 +18,32 @@ from ..tracer.errors import ShapeError
 _ALL_PRIMITIVES: dict = {}
 
 
-def primitive(name: str, impl, shape_rule, multiple_results: bool = False) -> Primitive:
-    """Create and register a primitive with its implementation and shape rule."""
+def primitive(name: str, impl, shape_rule, multiple_results: bool = False,
+              cost=None) -> Primitive:
+    """Create and register a primitive with its implementation, shape rule
+    and flop count (``cost``; by default one flop per output element)."""
     p = Primitive(name, multiple_results)
     p.impl = impl
     p.shape_rule = shape_rule
+    p.cost = cost or cost_elementwise
     _ALL_PRIMITIVES[name] = p
     return p
+
+
+# -- flop counts: cost(in_avals, out_avals, **params) -> floating-point operations
+def cost_elementwise(in_avals, out_avals, **params):
+    """One operation per output element."""
+    return sum(a.size for a in out_avals)
+
+
+def cost_free(in_avals, out_avals, **params):
+    """Moves or copies elements without arithmetic."""
+    return 0
+
+
+def cost_reduce(in_avals, out_avals, **params):
+    """One operation per input element."""
+    return in_avals[0].size
 
 
 def all_primitives() -> dict:

@@ -15,7 +15,7 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, defjvp, deflinear, zeros
-from ._define import check_axes, primitive
+from ._define import check_axes, cost_free, primitive
 
 
 def _gather_shape(x, indices, *, axis):
@@ -29,7 +29,7 @@ def _gather_impl(x, indices, *, axis):
     return np.take(x, indices, axis=axis)
 
 
-gather_p = primitive("gather", _gather_impl, _gather_shape)
+gather_p = primitive("gather", _gather_impl, _gather_shape, cost=cost_free)
 # linear in x (the indices are integers): the tangent is gathered the same way
 defjvp(gather_p, lambda t, x, indices, out, *, axis: bind(gather_p, t, indices, axis=axis), None)
 # transpose: add each cotangent element back at the position it was taken
@@ -60,7 +60,9 @@ def _scatter_add_transpose(ct, operand, indices, updates, *, axis):
             bind(gather_p, ct, indices, axis=axis) if type(updates) is LinearInput else None]
 
 
-scatter_add_p = primitive("scatter_add", _scatter_add_impl, _scatter_add_shape)
+# one addition per update element
+scatter_add_p = primitive("scatter_add", _scatter_add_impl, _scatter_add_shape,
+                          cost=lambda ins, outs, **params: ins[2].size)
 deflinear(scatter_add_p, _scatter_add_transpose)
 
 
@@ -91,5 +93,5 @@ def indices_aval(indices):
     return get_aval(indices)
 
 
-scatter_p = primitive("scatter", _scatter_impl, _scatter_add_shape)
+scatter_p = primitive("scatter", _scatter_impl, _scatter_add_shape, cost=cost_free)
 deflinear(scatter_p, _scatter_transpose)

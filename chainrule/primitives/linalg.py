@@ -57,7 +57,17 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers):
     return np.matmul(L, R).reshape(batch + lfree + rfree)
 
 
-dot_general_p = primitive("dot_general", _dot_general_impl, _dot_general_shape)
+def _dot_general_cost(in_avals, out_avals, *, dimension_numbers):
+    # a multiply and an add per output element and contracted index: 2 M N K
+    (lc, _), _ = dimension_numbers
+    k = 1
+    for a in lc:
+        k *= in_avals[0].shape[a]
+    return 2 * out_avals[0].size * k
+
+
+dot_general_p = primitive("dot_general", _dot_general_impl, _dot_general_shape,
+                          cost=_dot_general_cost)
 
 
 def dot_general(lhs, rhs, dimension_numbers):

@@ -12,7 +12,7 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import defjvp, deflinear, defzero
-from ._define import check_axes, primitive
+from ._define import check_axes, cost_reduce, primitive
 from .elementwise import (convert_element_type_p, div, eq_p, instantiate_like, mul, one, scalar,
                           select)
 
@@ -107,3 +107,7 @@ argmin_p = primitive("argmin", lambda x, *, axis, index_dtype:
                      np.argmin(x, axis=axis).astype(index_dtype)[()], _arg_shape("argmin"))
 defzero(argmax_p)
 defzero(argmin_p)
+
+
+for _p in (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, argmax_p, argmin_p):
+    _p.cost = cost_reduce

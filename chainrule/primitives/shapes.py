@@ -11,7 +11,7 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, deflinear, zeros
-from ._define import check_axes, primitive
+from ._define import check_axes, cost_free, primitive
 
 
 # reshape[shape=...]: same elements in C order, new shape
@@ -257,3 +257,8 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
 
 
 deflinear(pad_p, _pad_transpose)
+
+
+for _p in (reshape_p, transpose_p, broadcast_in_dim_p, squeeze_p, expand_dims_p, concatenate_p,
+           slice_p, rev_p, pad_p):
+    _p.cost = cost_free

@@ -158,6 +158,11 @@ class IR:
         from .printer import pp_ir
         return pp_ir(self, source_info=source_info)
 
+    def cost(self):
+        """The flops of this program (``interpreters/cost.py``)."""
+        from ..interpreters.cost import ir_cost
+        return ir_cost(self)
+
     def __str__(self):
         return self.pretty()
 
@@ -228,6 +233,9 @@ class ClosedIR:
 
     def pretty(self, source_info: bool = False) -> str:
         return self.ir.pretty(source_info=source_info)
+
+    def cost(self):
+        return self.ir.cost()
 
     def __str__(self):
         return self.ir.pretty()
