@@ -213,7 +213,8 @@ def logic_cases():
 
 CASES = {
     "neg": unary_cases() + [case(i64(2, 3)), case(i32())],
-    "sin": unary_cases(), "cos": unary_cases(), "tan": unary_cases(lambda *s: f64(*s, lo=-1.4, hi=1.4)),
+    "sin": unary_cases(), "cos": unary_cases(),
+    "tan": unary_cases(lambda *s: f64(*s, lo=-1.4, hi=1.4)),
     "asin": unary_cases(lambda *s: f64(*s, lo=-0.99, hi=0.99)),
     "acos": unary_cases(lambda *s: f64(*s, lo=-0.99, hi=0.99)),
     "atan": unary_cases(),
@@ -239,10 +240,12 @@ CASES = {
     "sub": binary_cases() + int_binary_cases(),
     "mul": binary_cases() + int_binary_cases(),
     "div": binary_cases(f64, lambda *s: f64(*s, lo=0.5, hi=3.0)),
-    "rem": binary_cases(f64, lambda *s: f64(*s, lo=0.5, hi=3.0)) + int_binary_cases(i64, nonzero_i64)
+    "rem": binary_cases(f64, lambda *s: f64(*s, lo=0.5, hi=3.0))
+    + int_binary_cases(i64, nonzero_i64)
     + [case(np.array([-7, -7, 7, 7]), np.array([3, -3, 3, -3]))],   # sign of the divisor
     "floor_div": binary_cases(f64, lambda *s: f64(*s, lo=0.5, hi=3.0))
-    + int_binary_cases(i64, nonzero_i64) + [case(np.array([-7, -7, 7, 7]), np.array([2, -2, 2, -2]))],
+    + int_binary_cases(i64, nonzero_i64)
+    + [case(np.array([-7, -7, 7, 7]), np.array([2, -2, 2, -2]))],
     "pow": binary_cases(lambda *s: f64(*s, lo=0.1, hi=3.0))
     + [case(i64(2, 3), i64(2, 3, lo=0, hi=4)), case(i64(3), np.int64(2))],
     "max": binary_cases() + int_binary_cases(),
@@ -486,8 +489,8 @@ BAD = [
     pytest.param("transpose", (f64(2, 3),), {"permutation": (0, 1, 2)}, id="transpose-rank"),
     pytest.param("broadcast_in_dim", (f64(3),), {"shape": (2, 4), "broadcast_dimensions": (1,)},
                  id="broadcast_in_dim-size"),
-    pytest.param("broadcast_in_dim", (f64(2, 3),), {"shape": (2, 3), "broadcast_dimensions": (1, 0)},
-                 id="broadcast_in_dim-order"),
+    pytest.param("broadcast_in_dim", (f64(2, 3),),
+                 {"shape": (2, 3), "broadcast_dimensions": (1, 0)}, id="broadcast_in_dim-order"),
     pytest.param("squeeze", (f64(2, 3),), {"dimensions": (0,)}, id="squeeze-not-1"),
     pytest.param("expand_dims", (f64(3),), {"dimensions": (2,)}, id="expand_dims-range"),
     pytest.param("reduce_sum", (f64(2, 3),), {"axes": (2,)}, id="reduce_sum-axis-range"),

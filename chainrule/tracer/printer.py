@@ -55,7 +55,7 @@ def _param_text(value, names, indent, source_info):
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return short_dtype(value)
     if isinstance(value, tuple) and any(isinstance(v, (IR, ClosedIR)) for v in value):
-        return "(" + " ".join(_param_text(v, names, indent, source_info) for v in value) + ")"
+        return "(" + "".join(_param_text(v, names, indent, source_info) for v in value) + ")"
     if callable(value) and hasattr(value, "__name__"):
         return value.__name__
     return repr(value)
