@@ -16,8 +16,9 @@ samples, the median per unit (``count`` units of ``unit``: equations, ops),
 and the ratio to the section's floor (hand-written NumPy doing the same
 work).  Timing is ``time.perf_counter`` around ``number`` calls per sample,
 after one warm-up call; ``number`` is chosen so that a sample lasts at least
-``min_sample`` seconds, and the number of samples so that a row stays within
-its time budget.  The garbage collector stays on (it is part of what a user
+``min_sample`` seconds, and the number of samples (7 at most, 3 at least;
+``--quick``: 3 at most, and a call longer than a second is timed once) so
+that a row stays within its time budget.  The garbage collector stays on (it is part of what a user
 pays), but a full collection runs before each row so that rows do not pay
 for each other's garbage.
 """
@@ -51,18 +52,23 @@ class Stats:
         return q3 - q1
 
 
-def time_callable(fn, *, repeat=7, min_sample=0.02, budget=3.0, warmup=1) -> Stats:
+def time_callable(fn, *, repeat=7, min_sample=0.02, budget=3.0, min_samples=1,
+                  warmup=1) -> Stats:
     """Time ``fn()``: ``warmup`` untimed calls (the fastest of them calibrates),
     then up to ``repeat`` samples of ``number`` calls each, fewer when
-    ``budget`` seconds would be exceeded, but always at least one."""
+    ``budget`` seconds would be exceeded, but at least ``min_samples``.  With
+    ``min_samples=0`` a call longer than the whole budget is timed once: its
+    warm-up call is its sample."""
     first = math.inf
     for _ in range(max(1, warmup)):
         t0 = time.perf_counter()
         fn()
         first = min(first, time.perf_counter() - t0)
+    if min_samples == 0 and first >= budget:
+        return Stats(samples=[first], number=1)
     first = max(first, 1e-7)
     number = max(1, math.ceil(min_sample / first))
-    samples = max(1, min(repeat, int(budget / (first * number))))
+    samples = max(1, min_samples, min(repeat, int(budget / (first * number))))
     stats = Stats(number=number)
     for _ in range(samples):
         t0 = time.perf_counter()
@@ -139,6 +145,7 @@ class Report:
         timing.setdefault("repeat", 3 if self.quick else 7)
         timing.setdefault("budget", 1.0 if self.quick else 3.0)
         timing.setdefault("min_sample", 0.005 if self.quick else 0.02)
+        timing.setdefault("min_samples", 0 if self.quick else 3)
         gc.collect()
         stats = time_callable(fn, **timing)
         self.record(impl, stats, floor=floor)

@@ -26,3 +26,33 @@ def chain(n: int, sin):
 
     f.__name__ = f"chain_{n}"
     return f
+
+
+def chain_grad_numpy(n: int):
+    """The gradient of ``sum(chain(n, np.sin)(x))`` written by hand in NumPy:
+    the forward pass keeps each ``sin`` input, the backward pass multiplies
+    the cotangent by ``cos`` of it (and by 1.0001 for each ``* 1.0001``)."""
+    import numpy as np
+
+    full, rest = divmod(n, 3)
+
+    def grad(x):
+        sin_inputs = []
+        for _ in range(full):
+            sin_inputs.append(x)
+            x = np.sin(x) * 1.0001 + 0.5
+        if rest >= 1:
+            sin_inputs.append(x)
+            x = np.sin(x)
+        if rest == 2:
+            x = x * 1.0001
+        ct = np.ones_like(x)
+        if rest == 2:
+            ct = ct * 1.0001
+        if rest >= 1:
+            ct = ct * np.cos(sin_inputs.pop())
+        for xi in reversed(sin_inputs):
+            ct = ct * 1.0001 * np.cos(xi)
+        return ct
+
+    return grad

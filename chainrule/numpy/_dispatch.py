@@ -32,7 +32,8 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     from . import _reductions, _ufuncs
     if kwargs.get("out") is not None:
         raise TypeError(f"numpy.{ufunc.__name__}(..., out=...) writes into an array in place, "
-                        "which a traced value cannot be; use the returned value instead")
+                        "which a traced value cannot be; use the returned value instead"
+                        f"{where(user_source_info())}")
     kwargs.pop("out", None)
     if method == "__call__":
         fn = _ufuncs.UFUNCS.get(ufunc)

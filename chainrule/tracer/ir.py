@@ -224,6 +224,13 @@ class ClosedIR:
         if len(flat) != len(self.ir.invars):
             raise ShapeError(f"ClosedIR.eval: expected {len(self.ir.invars)} array "
                              f"arguments, got {len(flat)}")
+        from .core import get_aval
+        for k, (x, v) in enumerate(zip(flat, self.ir.invars)):
+            aval = get_aval(x)
+            if aval.shape != v.aval.shape:
+                raise ShapeError(f"ClosedIR.eval: array argument {k} has shape {aval.shape}, "
+                                 f"but the program was traced for {v.aval.str_short()}; "
+                                 "trace it again for the new shape")
         outs = eval_ir(self.ir, self.consts, flat)
         if self.out_tree is None:
             return outs

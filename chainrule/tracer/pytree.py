@@ -9,6 +9,7 @@ unflatten)`` adds a user class: ``flatten(obj) -> (children, aux_data)``,
 """
 from __future__ import annotations
 
+import collections
 from typing import Any, Callable, NamedTuple
 
 
@@ -36,6 +37,12 @@ def _dict_flatten(d):
 
 
 register_pytree_node(dict, _dict_flatten, lambda keys, c: dict(zip(keys, c)))
+# ordered dicts keep their order; defaultdicts their default factory
+register_pytree_node(collections.OrderedDict, lambda d: (list(d.values()), tuple(d)),
+                     lambda keys, c: collections.OrderedDict(zip(keys, c)))
+register_pytree_node(collections.defaultdict,
+                     lambda d: ([d[k] for k in sorted(d)], (d.default_factory, tuple(sorted(d)))),
+                     lambda aux, c: collections.defaultdict(aux[0], zip(aux[1], c)))
 
 
 def _node_type(x):
