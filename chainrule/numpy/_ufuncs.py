@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..tracer.core import bind
-from ._util import cast, elementwise_operands, loop_dtypes, unsupported
+from ._util import cast, elementwise_operands, loop_dtypes, mark_weak, unsupported
 
 UFUNCS = {}  # numpy ufunc -> chainrule function, for __array_ufunc__
 
@@ -28,7 +28,7 @@ def _apply(ufunc, prim, args, kwargs, name):
     dtype = kwargs.get("dtype")
     dtypes = loop_dtypes(ufunc, args, name)
     ops = elementwise_operands(name, args, dtypes[:-1])
-    out = bind(prim, *ops)
+    out = mark_weak(bind(prim, *ops), args)
     if dtype is not None:
         out = cast(out, dtype)
     return out

@@ -14,6 +14,7 @@ import operator
 import numpy as np
 
 from ..primitives import broadcast_in_dim_p, convert_element_type_p
+from ..tracer.avals import ShapedArray
 from ..tracer.core import Tracer, bind
 from ..tracer.errors import ShapeError
 from ..tracer.source import user_source_info, where
@@ -50,11 +51,30 @@ def asarray(x):
     return np.asarray(x)
 
 
+_WEAK_KIND = {"f": float, "i": int, "c": complex}
+
+
 def _dtype_key(x):
-    # Python scalars stay weak (their type, not a dtype); bool is never weak
+    # Python scalars, and tracers of Python-scalar arguments, stay weak (their
+    # Python type, not a dtype); bool is never weak
     if type(x) in _PY_SCALARS:
         return type(x)
+    if isinstance(x, Tracer) and x.var.aval.weak_type:
+        return _WEAK_KIND.get(x.dtype.kind, x.dtype)
     return dtype_of(x)
+
+
+def is_weak(x) -> bool:
+    return type(x) in _PY_SCALARS or (isinstance(x, Tracer) and x.var.aval.weak_type)
+
+
+def mark_weak(out, args):
+    """An elementwise result of only weak operands is weak itself (``s * 2.0``
+    for a Python-number argument ``s`` still promotes like a Python number)."""
+    if isinstance(out, Tracer) and all(is_weak(a) for a in args):
+        aval = out.var.aval
+        out.var.aval = ShapedArray(aval.shape, aval.dtype, weak_type=True)
+    return out
 
 
 @functools.lru_cache(maxsize=None)

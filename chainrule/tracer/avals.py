@@ -25,13 +25,21 @@ def short_dtype(dtype) -> str:
 
 
 class ShapedArray:
-    """The abstract value of an array: its shape (a tuple of ints) and dtype."""
+    """The abstract value of an array: its shape (a tuple of ints) and dtype.
 
-    __slots__ = ("shape", "dtype")
+    ``weak_type`` marks a value that came from a Python scalar (an argument
+    ``2.0`` rather than ``np.float64(2.0)``).  As in NumPy (NEP 50) such a
+    value does not widen an array's dtype in arithmetic: ``x32 * s`` stays
+    float32.  It is a promotion hint only, not part of the type, so it does
+    not take part in ``==``.
+    """
 
-    def __init__(self, shape, dtype):
+    __slots__ = ("shape", "dtype", "weak_type")
+
+    def __init__(self, shape, dtype, weak_type=False):
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
+        self.weak_type = weak_type
 
     @property
     def ndim(self) -> int:

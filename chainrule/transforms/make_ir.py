@@ -55,7 +55,10 @@ def trace(f, args, *, static_argnums=(), concrete=False, name="make_ir", kwargs=
             aval = get_aval(x)
             # on a concrete trace an enclosing trace's tracer is its own value
             value = x if isinstance(x, Tracer) else np.asarray(x)
-            tracers.append(tr.new_arg(ShapedArray(aval.shape, aval.dtype), value))
+            # a Python number stays "weak" for dtype promotion, as in NumPy
+            weak = type(x) in (int, float, complex) or (isinstance(x, Tracer)
+                                                         and x.aval.weak_type)
+            tracers.append(tr.new_arg(ShapedArray(aval.shape, aval.dtype, weak), value))
         dyn_args = iter(tree_unflatten(in_tree, tracers))
         full = [a if i in static else next(dyn_args) for i, a in enumerate(args)]
         out = f(*full, **(kwargs or {}))
