@@ -17,12 +17,51 @@ What the values are decides what the walk does:
 Primal values come from a concrete trace's ``values`` when they are known,
 so the forward computation is not done again; otherwise they are computed
 here with ``bind``.
+
+``ForwardMode`` applies the same step to each equation *while* a concrete
+trace records it (the trace's ``on_equation`` hook).  That is how the AD
+transforms run: the values are used the moment they are computed, and only
+what the rules keep (the residuals) outlives the user's own references.
 """
 from __future__ import annotations
 
 from ..primitives._ad import Zero
-from ..tracer.core import bind, set_source_hint
+from ..tracer.core import bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Literal, Var
+
+
+def jvp_equation(prim, params, primals_in, tangents_in, out):
+    """The output tangents of one equation (a list; ``Zero`` allowed), or None
+    when every input tangent is zero (``None`` in ``tangents_in``) and the
+    equation is skipped."""
+    if all(t is None for t in tangents_in):
+        return None
+    tangents_in = [Zero(get_aval(x)) if t is None else t for x, t in zip(primals_in, tangents_in)]
+    t = prim.jvp(primals_in, tangents_in, out, **params)
+    return t if prim.multiple_results else [t]
+
+
+class ForwardMode:
+    """A concrete trace's ``on_equation`` hook: pushes tangents through each
+    equation as it is recorded.  ``tangents`` maps a var of that trace to its
+    tangent (zeros are not stored)."""
+
+    def __init__(self):
+        self.tangents = {}
+
+    def __call__(self, prim, atoms, primals, outvars, out, params, source):
+        tangents = self.tangents
+        tangents_in = [tangents.get(a) if type(a) is Var else None for a in atoms]
+        if all(t is None for t in tangents_in):
+            return
+        previous = set_source_hint(source)
+        try:
+            tangents_out = jvp_equation(prim, params, primals, tangents_in, out)
+        finally:
+            set_source_hint(previous)
+        for v, t in zip(outvars, tangents_out):
+            if type(t) is not Zero:
+                tangents[v] = t
 
 
 def jvp_walk(ir, tangents, values=None, consts=(), primals=()):
@@ -55,17 +94,12 @@ def jvp_walk(ir, tangents, values=None, consts=(), primals=()):
             if all(t is None for t in tangents_in):
                 continue
             primals_in = [x.value if type(x) is Literal else values[x] for x in eqn.inputs]
-            tangents_in = [Zero(x.aval) if t is None else t
-                           for x, t in zip(eqn.inputs, tangents_in)]
-            if prim.multiple_results:
-                out = [values[v] for v in eqn.outvars]
-                for v, t in zip(eqn.outvars, prim.jvp(primals_in, tangents_in, out, **eqn.params)):
-                    if type(t) is not Zero:
-                        tangent_env[v] = t
-            else:
-                t = prim.jvp(primals_in, tangents_in, values[eqn.outvars[0]], **eqn.params)
+            out = ([values[v] for v in eqn.outvars] if prim.multiple_results
+                   else values[eqn.outvars[0]])
+            for v, t in zip(eqn.outvars, jvp_equation(prim, eqn.params, primals_in,
+                                                       tangents_in, out)):
                 if type(t) is not Zero:
-                    tangent_env[eqn.outvars[0]] = t
+                    tangent_env[v] = t
     finally:
         set_source_hint(previous)
     primals_out = [x.value if type(x) is Literal else values[x] for x in ir.outvars]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.avals import ShapedArray
-from ..tracer.core import bind
+from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
-from ._ad import LinearInput, defjvp, deflinear, zeros
+from ._ad import LinearInput, defjvp, instantiate, zeros
 from ._define import check_axes, cost_free, primitive
 
 
@@ -60,10 +60,24 @@ def _scatter_add_transpose(ct, operand, indices, updates, *, axis):
             bind(gather_p, ct, indices, axis=axis) if type(updates) is LinearInput else None]
 
 
+def _linear_scatter(prim, transpose):
+    """scatter and scatter_add are linear in (operand, updates) together; the
+    integer indices are not a linear input: the JVP scatters the tangents at
+    the primal indices (``deflinear`` would put the indices' zero tangent there)."""
+
+    def rule(primals, tangents, out, *, axis):
+        _, indices, _ = primals
+        t_operand, _, t_updates = tangents
+        return bind(prim, instantiate(t_operand), indices, instantiate(t_updates), axis=axis)
+
+    prim.jvp = rule
+    prim.transpose = transpose
+
+
 # one addition per update element
 scatter_add_p = primitive("scatter_add", _scatter_add_impl, _scatter_add_shape,
                           cost=lambda ins, outs, **params: ins[2].size)
-deflinear(scatter_add_p, _scatter_add_transpose)
+_linear_scatter(scatter_add_p, _scatter_add_transpose)
 
 
 # scatter[axis=k] operand indices updates: a copy of ``operand`` with the
@@ -85,7 +99,37 @@ def _scatter_transpose(ct, operand, indices, updates, *, axis):
         ct_operand = bind(scatter_p, ct, indices, blank, axis=axis)
     if type(updates) is LinearInput:
         ct_updates = bind(gather_p, ct, indices, axis=axis)
+        written = _written(indices, operand, axis)
+        if written is not None:
+            # with repeated indices only the last update at a position is
+            # written; the overwritten ones get a zero cotangent
+            from .elementwise import select_p
+            from .shapes import broadcast_in_dim_p
+            shape = updates.aval.shape
+            if get_aval(written).shape != shape:
+                written = bind(broadcast_in_dim_p, written, shape=shape, broadcast_dimensions=tuple(
+                    range(axis, axis + get_aval(written).ndim)))
+            ct_updates = bind(select_p, written, ct_updates,
+                              np.zeros(shape, updates.aval.dtype))
     return [ct_operand, None, ct_updates]
+
+
+def _written(indices, operand, axis):
+    """For each index, whether its update is the one left at its position
+    (the last of repeated ones); None when no index repeats."""
+    from ..tracer.core import Tracer
+    from .elementwise import eq_p
+    n = (operand.aval if type(operand) is LinearInput else get_aval(operand)).shape[axis]
+    idx_aval = get_aval(indices)
+    if not isinstance(indices, Tracer):
+        flat = np.asarray(indices).ravel() % n if n else np.asarray(indices).ravel()
+        if len(np.unique(flat)) == flat.size:
+            return None
+    order = np.arange(idx_aval.size, dtype=idx_aval.dtype).reshape(idx_aval.shape)
+    # scatter each update's position in the order: what remains at a
+    # position is the number of the update written last there
+    last = bind(scatter_p, np.full((n,), -1, idx_aval.dtype), indices, order, axis=0)
+    return bind(eq_p, bind(gather_p, last, indices, axis=0), order)
 
 
 def indices_aval(indices):
@@ -94,4 +138,4 @@ def indices_aval(indices):
 
 
 scatter_p = primitive("scatter", _scatter_impl, _scatter_add_shape, cost=cost_free)
-deflinear(scatter_p, _scatter_transpose)
+_linear_scatter(scatter_p, _scatter_transpose)

@@ -11,10 +11,9 @@ import numpy as np
 from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
-from ._ad import defjvp, deflinear, defzero
+from ._ad import Zero, add_tangents, defjvp, deflinear, defzero
 from ._define import check_axes, cost_reduce, primitive
-from .elementwise import (convert_element_type_p, div, eq_p, instantiate_like, mul, one, scalar,
-                          select)
+from .elementwise import convert_element_type_p, div, eq_p, mul
 
 
 def _reduce_shape(name):
@@ -55,25 +54,51 @@ reduce_prod_p = primitive("reduce_prod", lambda x, *, axes: np.prod(x, axis=axes
                           _reduce_shape("reduce_prod"))
 
 
-def _prod_partial(t, x, y, *, axes):
-    # d prod / d x_i = product of the others.  Without zeros that is y / x_i;
-    # with one zero it is the product of the non-zeros at the zero and 0
-    # elsewhere; with two or more zeros it is 0 everywhere.
+def _prod_jvp(primals, tangents, out, *, axes):
+    # d prod = sum_i t_i * (product of the others).  Written as y / x_i it
+    # breaks down at zeros, and special-casing one or two zeros still gives
+    # wrong second derivatives there (the partials' own derivatives at a
+    # zero are not zero).  So the product is differentiated as a balanced
+    # tree of multiplications by the product rule (as JAX does): only mul,
+    # add and structural primitives, right at zeros and to any order.
+    from .shapes import concatenate_p, reshape_p, slice_p, transpose_p
+    (x,), (t,) = primals, tangents
+    if type(t) is Zero:
+        return Zero(get_aval(out))
     x_aval = get_aval(x)
-    is_zero = bind(eq_p, x, scalar(0, x))
-    zeros = instantiate_like(scalar(0, x), x)
-    safe = select(is_zero, instantiate_like(one(x), x), x)
-    n_zero = _expand(reduce_sum(bind(convert_element_type_p, is_zero, new_dtype=x_aval.dtype),
-                                axes), x_aval, axes)
-    others = _expand(bind(reduce_prod_p, safe, axes=axes), x_aval, axes)
-    no_zero = div(_expand(y, x_aval, axes), safe)
-    one_zero = select(is_zero, others, zeros)
-    factor = select(bind(eq_p, n_zero, scalar(0, x)), no_zero,
-                    select(bind(eq_p, n_zero, scalar(1, x)), one_zero, zeros))
-    return reduce_sum(mul(t, factor), axes)
+    kept = _kept_dims(x_aval.ndim, axes)
+    rest = tuple(x_aval.shape[i] for i in kept)
+    n = int(np.prod([x_aval.shape[i] for i in axes], dtype=np.int64))
+    if n == 0:  # an empty product is the constant 1
+        return Zero(get_aval(out))
+    if not axes:  # nothing reduced: the identity
+        return t
+    perm = tuple(axes) + kept
+    if perm != tuple(range(x_aval.ndim)):
+        x = bind(transpose_p, x, permutation=perm)
+        t = bind(transpose_p, t, permutation=perm)
+    if len(axes) != 1:  # the reduced elements as one leading axis
+        x = bind(reshape_p, x, shape=(n,) + rest)
+        t = bind(reshape_p, t, shape=(n,) + rest)
+
+    def rows(v, lo, hi):
+        return bind(slice_p, v, start_indices=(lo,) + (0,) * len(rest),
+                    limit_indices=(hi,) + rest, strides=(1,) * (len(rest) + 1))
+
+    while n > 1:
+        if n % 2:  # an odd count: one more factor 1 (its tangent 0)
+            x = bind(concatenate_p, x, np.ones((1,) + rest, x_aval.dtype), axis=0)
+            t = bind(concatenate_p, t, np.zeros((1,) + rest, x_aval.dtype), axis=0)
+            n += 1
+        h = n // 2
+        a, b, ta, tb = rows(x, 0, h), rows(x, h, n), rows(t, 0, h), rows(t, h, n)
+        t = add_tangents(mul(ta, b), mul(a, tb))          # d(a b) = da b + a db
+        x = mul(a, b) if h > 1 else None                   # the last level needs no product
+        n = h
+    return bind(reshape_p, t, shape=rest)
 
 
-defjvp(reduce_prod_p, _prod_partial)
+reduce_prod_p.jvp = _prod_jvp
 
 reduce_max_p = _reducer("reduce_max", np.max)
 reduce_min_p = _reducer("reduce_min", np.min)

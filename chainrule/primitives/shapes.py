@@ -138,7 +138,8 @@ def _concatenate_transpose(ct, *xs, axis):
     cts, offset = [], 0
     shape = get_aval(ct).shape
     for x in xs:
-        n = x.aval.shape[axis]
+        # a constant operand (not being transposed) is a value, not a marker
+        n = (x.aval if type(x) is LinearInput else get_aval(x)).shape[axis]
         if type(x) is LinearInput:
             start = [0] * len(shape)
             limit = list(shape)

@@ -131,7 +131,8 @@ class Trace:
     """An IR being recorded.  ``name`` is the transform that traces
     (``make_ir``, ``grad``, ...), used in error messages."""
 
-    def __init__(self, name: str = "make_ir", concrete: bool = False, level: int = 0):
+    def __init__(self, name: str = "make_ir", concrete: bool = False, level: int = 0,
+                 on_equation=None):
         self.name = name
         self.concrete = concrete
         self.level = level       # nesting depth: inner traces have higher levels
@@ -144,7 +145,11 @@ class Trace:
         self._keep_alive = []    # keeps those ids valid while the trace lives
         # concrete traces: the value of every var, a NumPy value or, when the
         # trace runs inside another one, a tracer of that enclosing trace
-        self.values = {} if concrete else None
+        self.values = {} if concrete and on_equation is None else None
+        # or, instead of keeping every value, a callback that sees each
+        # equation with its values as it is recorded (forward mode and
+        # linearization while tracing: only what the rules need is kept)
+        self.on_equation = on_equation
 
     # -- inputs and constants -------------------------------------------
     def new_arg(self, aval: ShapedArray, value=None) -> "Tracer":
@@ -152,7 +157,8 @@ class Trace:
         self.invars.append(var)
         if not self.concrete:
             return Tracer(self, var, None)
-        self.values[var] = value
+        if self.values is not None:
+            self.values[var] = value
         return Tracer(self, var, value)
 
     def _const_var(self, x, aval) -> Var:
@@ -163,7 +169,7 @@ class Trace:
             self.constvars.append(var)
             self.const_values.append(x)
             self._keep_alive.append(x)
-            if self.concrete:
+            if self.values is not None:
                 self.values[var] = x
         return var
 
@@ -203,22 +209,22 @@ class Trace:
             shapes = ", ".join(a.aval.str_short() for a in atoms)
             raise ShapeError(f"{prim.name} cannot be applied to operands of type ({shapes}): "
                              f"{e}{where(source)}") from None
-        if prim.multiple_results:
-            outvars = [Var(a) for a in out_aval]
-            self.eqns.append(Equation(prim, atoms, outvars, params, source))
-            if not self.concrete:
-                return [Tracer(self, v, None) for v in outvars]
-            # the values are NumPy arrays or tracers of an enclosing trace;
-            # bind computes (or records there) the output values
-            out_values = bind(prim, *values, **params)
-            self.values.update(zip(outvars, out_values))
-            return [Tracer(self, v, o) for v, o in zip(outvars, out_values)]
-        outvar = Var(out_aval)
-        self.eqns.append(Equation(prim, atoms, [outvar], params, source))
+        multiple = prim.multiple_results
+        outvars = [Var(a) for a in out_aval] if multiple else [Var(out_aval)]
+        self.eqns.append(Equation(prim, atoms, outvars, params, source))
         if not self.concrete:
-            return Tracer(self, outvar, None)
-        out_value = self.values[outvar] = bind(prim, *values, **params)
-        return Tracer(self, outvar, out_value)
+            tracers = [Tracer(self, v, None) for v in outvars]
+            return tracers if multiple else tracers[0]
+        # the values are NumPy arrays or tracers of an enclosing trace; bind
+        # computes (or records there) the output values
+        out_value = bind(prim, *values, **params)
+        out_values = out_value if multiple else [out_value]
+        if self.values is not None:
+            self.values.update(zip(outvars, out_values))
+        if self.on_equation is not None:
+            self.on_equation(prim, atoms, values, outvars, out_value, params, source)
+        tracers = [Tracer(self, v, o) for v, o in zip(outvars, out_values)]
+        return tracers if multiple else tracers[0]
 
     # -- finishing ----------------------------------------------------------
     def to_ir(self, outs) -> tuple[IR, list]:
@@ -230,16 +236,19 @@ class Trace:
 
 
 @contextlib.contextmanager
-def new_trace(name: str = "make_ir", concrete: bool = False):
+def new_trace(name: str = "make_ir", concrete: bool = False, on_equation=None):
     """Push a fresh trace for the duration of the block."""
     stack = _trace_stack.get()
-    trace = Trace(name, concrete, level=len(stack) + 1)
+    trace = Trace(name, concrete, level=len(stack) + 1, on_equation=on_equation)
     token = _trace_stack.set(stack + (trace,))
     try:
         yield trace
     finally:
         trace.active = False
         _trace_stack.reset(token)
+        # the IR taken from the trace owns the constants now: a tracer that
+        # outlives its trace must not keep them (residuals, above all) alive
+        trace.const_values, trace._keep_alive, trace._const_ids = [], [], {}
 
 
 def _leak_error(tracer) -> TracerLeakError:

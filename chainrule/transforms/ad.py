@@ -1,14 +1,20 @@
 """Forward and reverse mode, as users call them: jvp, linearize, vjp, grad,
 value_and_grad, linear_transpose.
 
-Each is the same three steps (DESIGN.md, "The path of a value"):
+All of them trace ``f`` concretely at the primal inputs and, as each
+equation is recorded, push tangents through it with its JVP rule
+(``interpreters.jvp.ForwardMode``):
 
-1. trace ``f`` concretely at the primal inputs (``make_ir.trace``): the IR
-   and the value of every variable, computed once;
-2. transform: ``jvp_walk`` for forward mode, ``linearize_ir`` (partial
-   evaluation of the JVP) for the linear program, ``backward_pass`` (its
-   transpose) for reverse mode;
-3. evaluate the result on the tangents or cotangents.
+* ``jvp``: the tangents are the given arrays, so forward mode is computed on
+  the spot;
+* ``linearize``: the tangents are tracers of a second, abstract trace, which
+  therefore records the linear tangent program.  Whatever the rules compute
+  from primal values alone runs at once and enters that program as a
+  *residual* constant: this is partial evaluation, done while tracing, so
+  each primal value is computed once and dropped as soon as neither the
+  user's code nor a residual needs it;
+* ``vjp``/``grad``: linearize, then run the linear program backwards
+  (``interpreters.transpose.backward_pass``) on the output cotangents.
 
 Called inside another trace (``grad(grad(f))``, ``make_ir(grad(f))``), the
 primal values are tracers of that trace, so everything computed from them
@@ -21,20 +27,57 @@ import functools
 import numpy as np
 
 from ..interpreters.evaluate import eval_ir
-from ..interpreters.jvp import jvp_walk
-from ..interpreters.linearize import linearize_ir
+from ..interpreters.jvp import ForwardMode
 from ..interpreters.transpose import backward_pass
 from ..primitives._ad import Zero, instantiate, zeros
-from ..tracer.avals import ShapedArray, is_float, short_dtype
-from ..tracer.core import Tracer, get_aval
-from ..tracer.ir import ClosedIR, Literal
+from ..tracer.avals import is_float, short_dtype
+from ..tracer.core import Tracer, get_aval, new_trace
+from ..tracer.ir import ClosedIR, Var
 from ..tracer.pytree import tree_flatten, tree_unflatten
-from .make_ir import trace, trace_to_ir
+from .make_ir import _check_leaf, flat_outputs, new_args, trace_to_ir
 
 
-def _values_of(closed, values):
-    """The output values of a concrete trace."""
-    return [x.value if type(x) is Literal else values[x] for x in closed.ir.outvars]
+class _Traced:
+    """What tracing ``f`` with tangents gives: structures, avals, output
+    values and output tangents (flat; zero tangents are ``Zero``)."""
+
+    def __init__(self, in_tree, out_tree, in_avals, outs, tangents):
+        self.in_tree, self.out_tree, self.in_avals = in_tree, out_tree, in_avals
+        self.outs, self.tangents = outs, tangents
+
+
+def _forward(f, args, make_tangents, name):
+    """Trace ``f(*args)`` concretely, pushing the tangents
+    ``make_tangents(in_avals)`` (one per array leaf) through every equation."""
+    flat, in_tree = tree_flatten(tuple(args))
+    flat = [_check_leaf(x, name) for x in flat]
+    forward = ForwardMode()
+    with new_trace(name, concrete=True, on_equation=forward) as tr:
+        tracers = new_args(tr, flat)
+        in_avals = [t.aval for t in tracers]
+        for tracer, t in zip(tracers, make_tangents(in_avals)):
+            if type(t) is not Zero:
+                forward.tangents[tracer.var] = t
+        out_flat, out_tree = flat_outputs(f(*tree_unflatten(in_tree, tracers)), f, name)
+        outs, tangents = [], []
+        for x in out_flat:
+            atom, value = tr.atom(x)  # also rejects leaked tracers
+            outs.append(value)
+            t = forward.tangents.get(atom) if type(atom) is Var else None
+            tangents.append(Zero(atom.aval) if t is None else t)
+    return _Traced(in_tree, out_tree, in_avals, outs, tangents)
+
+
+def _linearize(f, args, active, name):
+    """Trace ``f`` and record its linear tangent program in the inputs marked
+    by ``active(in_avals)``; return ``(_Traced, linear ClosedIR)``."""
+    with new_trace("linearize") as tangent_trace:
+        def make_tangents(avals):
+            return [tangent_trace.new_arg(a) if on else Zero(a)
+                    for a, on in zip(avals, active(avals))]
+        traced = _forward(f, args, make_tangents, name)
+        linear, residuals = tangent_trace.to_ir([instantiate(t) for t in traced.tangents])
+    return traced, ClosedIR(linear, residuals)
 
 
 def _aux_value(x):
@@ -71,20 +114,23 @@ def jvp(f, primals, tangents, has_aux=False):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples")
     g = _split_aux(f, has_aux, "jvp")
-    closed, values = trace(g, tuple(primals), concrete=True, name="jvp")
     flat_t, t_tree = tree_flatten(tuple(tangents))
-    if t_tree != closed.in_tree:
-        raise TypeError(f"jvp: tangents have structure {t_tree} but primals have "
-                        f"{closed.in_tree}")
-    for t, aval in zip(flat_t, closed.in_avals):
-        if get_aval(t).shape != aval.shape:
-            raise ValueError(f"jvp: a tangent of shape {get_aval(t).shape} was given for a "
-                             f"primal of shape {aval.shape}")
-    tangents_in = [_as_array(t, a) if is_float(a.dtype) else Zero(a)
-                   for t, a in zip(flat_t, closed.in_avals)]
-    outs, tangents_out = jvp_walk(closed.ir, tangents_in, values=values)
-    out = tree_unflatten(closed.out_tree, outs)
-    t_out = tree_unflatten(closed.out_tree, [instantiate(t) for t in tangents_out])
+    p_tree = tree_flatten(tuple(primals))[1]
+    if t_tree != p_tree:
+        raise TypeError(f"jvp: tangents have structure {t_tree} but primals have {p_tree}")
+
+    def make_tangents(avals):
+        out = []
+        for t, aval in zip(flat_t, avals):
+            if get_aval(t).shape != aval.shape:
+                raise ValueError(f"jvp: a tangent of shape {get_aval(t).shape} was given for "
+                                 f"a primal of shape {aval.shape}")
+            out.append(_as_array(t, aval) if is_float(aval.dtype) else Zero(aval))
+        return out
+
+    traced = _forward(g, primals, make_tangents, "jvp")
+    out = tree_unflatten(traced.out_tree, traced.outs)
+    t_out = tree_unflatten(traced.out_tree, [instantiate(t) for t in traced.tangents])
     if has_aux:
         return out, t_out, _tree_values(g.aux)
     return out, t_out
@@ -117,41 +163,42 @@ class LinearFunction:
         return f"<linear function; print(f.ir) to read its program>\n{self.ir}"
 
 
+def _floats(avals):
+    return [is_float(a.dtype) for a in avals]
+
+
 def linearize(f, *primals):
     """``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP at
     ``primals``, a linear function whose program (``f_jvp.ir``) holds only
     linear primitives and the residuals they need."""
-    closed, values = trace(f, primals, concrete=True, name="linearize")
-    active = [is_float(a.dtype) for a in closed.in_avals]
-    outs, linear = linearize_ir(closed.ir, values, active)
-    del values
-    f_jvp = LinearFunction(linear, closed.in_tree, closed.out_tree, closed.in_avals, active)
-    return tree_unflatten(closed.out_tree, outs), f_jvp
+    traced, linear = _linearize(f, primals, _floats, "linearize")
+    f_jvp = LinearFunction(linear, traced.in_tree, traced.out_tree, traced.in_avals,
+                           _floats(traced.in_avals))
+    return tree_unflatten(traced.out_tree, traced.outs), f_jvp
 
 
 # -- reverse mode ------------------------------------------------------------
 def _vjp(f, primals, argnums, has_aux, name):
-    """Trace and linearize; return (outputs, aux, pullback, closed)."""
+    """Trace and linearize in the float leaves of the arguments ``argnums``."""
     g = _split_aux(f, has_aux, name)
-    closed, values = trace(g, tuple(primals), concrete=True, name=name)
-    # which flat inputs are differentiated: the leaves of the args in argnums
     leaf_arg = []
     for i, p in enumerate(primals):
         leaf_arg += [i] * len(tree_flatten(p)[0])
-    active = [leaf_arg[k] in argnums and is_float(a.dtype)
-              for k, a in enumerate(closed.in_avals)]
-    outs, linear = linearize_ir(closed.ir, values, active)
-    del values
+
+    def active(avals):
+        return [leaf_arg[k] in argnums and is_float(a.dtype) for k, a in enumerate(avals)]
+
+    traced, linear = _linearize(g, primals, active, name)
     aux = _tree_values(g.aux) if has_aux else None
-    return outs, aux, linear, closed, active
+    return traced, linear, active(traced.in_avals), aux
 
 
 def vjp(f, *primals, has_aux=False):
     """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns a tuple with
     one cotangent per primal (the transpose of the linearized ``f``)."""
-    outs, aux, linear, closed, active = _vjp(f, primals, range(len(primals)), has_aux, "vjp")
-    in_avals, in_tree, out_tree = closed.in_avals, closed.in_tree, closed.out_tree
-    out_avals = [get_aval(o) for o in outs]
+    traced, linear, active, aux = _vjp(f, primals, range(len(primals)), has_aux, "vjp")
+    in_avals, in_tree, out_tree = traced.in_avals, traced.in_tree, traced.out_tree
+    out_avals = [get_aval(o) for o in traced.outs]
 
     def vjp_fn(cotangent):
         flat, tree = tree_flatten(cotangent)
@@ -170,7 +217,7 @@ def vjp(f, *primals, has_aux=False):
         return tuple(tree_unflatten(in_tree, flat_out))
 
     vjp_fn.ir = linear
-    out = tree_unflatten(out_tree, outs)
+    out = tree_unflatten(out_tree, traced.outs)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
@@ -201,7 +248,8 @@ def value_and_grad(f, argnums=0, has_aux=False):
                         f"{dtype}. Pass floats (e.g. 1.0 rather than 1, or x.astype(float)), "
                         "or leave that argument out of argnums.")
         g = functools.partial(f, **kwargs) if kwargs else f
-        outs, aux, linear, closed, active = _vjp(g, args, nums, has_aux, "grad")
+        traced, linear, active, aux = _vjp(g, args, nums, has_aux, "grad")
+        outs = traced.outs
         if len(outs) != 1 or get_aval(outs[0]).shape != ():
             shapes = [get_aval(o).str_short() for o in outs]
             raise TypeError(f"grad requires a function with one scalar output, but the "

@@ -50,23 +50,32 @@ def trace(f, args, *, static_argnums=(), concrete=False, name="make_ir", kwargs=
     flat, in_tree = tree_flatten(dynamic)
     flat = [_check_leaf(x, name) for x in flat]
     with new_trace(name, concrete) as tr:
-        tracers = []
-        for x in flat:
-            aval = get_aval(x)
-            # on a concrete trace an enclosing trace's tracer is its own value
-            value = x if isinstance(x, Tracer) else np.asarray(x)
-            # a Python number stays "weak" for dtype promotion, as in NumPy
-            weak = type(x) in (int, float, complex) or (isinstance(x, Tracer)
-                                                         and x.aval.weak_type)
-            tracers.append(tr.new_arg(ShapedArray(aval.shape, aval.dtype, weak), value))
+        tracers = new_args(tr, flat)
         dyn_args = iter(tree_unflatten(in_tree, tracers))
         full = [a if i in static else next(dyn_args) for i, a in enumerate(args)]
-        out = f(*full, **(kwargs or {}))
-        out_flat, out_tree = tree_flatten(out)
-        out_flat = [_check_leaf(x, f"{name}: the output of {getattr(f, '__name__', 'f')}")
-                    for x in out_flat]
+        out_flat, out_tree = flat_outputs(f(*full, **(kwargs or {})), f, name)
         ir, consts = tr.to_ir(out_flat)
     return ClosedIR(ir, consts, in_tree, out_tree, static, len(args)), tr.values
+
+
+def new_args(tr, flat):
+    """One input tracer of ``tr`` per array leaf (with its value, on a
+    concrete trace: an enclosing trace's tracer is its own value)."""
+    tracers = []
+    for x in flat:
+        aval = get_aval(x)
+        value = x if isinstance(x, Tracer) else np.asarray(x)
+        # a Python number stays "weak" for dtype promotion, as in NumPy
+        weak = type(x) in (int, float, complex) or (isinstance(x, Tracer) and x.aval.weak_type)
+        tracers.append(tr.new_arg(ShapedArray(aval.shape, aval.dtype, weak), value))
+    return tracers
+
+
+def flat_outputs(out, f, name):
+    """The output leaves of a traced function, checked to be arrays."""
+    out_flat, out_tree = tree_flatten(out)
+    what = f"{name}: the output of {getattr(f, '__name__', 'f')}"
+    return [_check_leaf(x, what) for x in out_flat], out_tree
 
 
 def trace_to_ir(f, args, *, static_argnums=(), concrete=False, name="make_ir",
