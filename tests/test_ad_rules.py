@@ -356,6 +356,9 @@ CASES: dict[str, list[Case]] = {
                          ANY((2, 2)), label="axis1"),
                     Case(scatter(np.array(1), add=True), ANY((3,)), ANY(()),
                          label="0d_index")],
+    # -- issue 4, group A (elementwise, reductions, cumulative, sorting, scipy.special) --
+    # -- issue 4, group B (shapes, construction, indexing) --
+    # -- issue 4, group C (linear algebra) --
 }
 
 

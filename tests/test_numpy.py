@@ -522,6 +522,13 @@ row("mlp", lambda m, x, w, b: m.tanh(x @ w + b).sum(), M23, M34, V4)
 row("lecture", lambda m, x, y: y * m.log(x) + m.sqrt(y * m.log(x)), pos(3), pos(3))
 
 
+# -- issue 4, group A (elementwise, reductions, cumulative, sorting, scipy.special) --
+
+# -- issue 4, group B (shapes, construction, indexing) --
+
+# -- issue 4, group C (linear algebra) --
+
+
 # -- the tests ----------------------------------------------------------------
 def _leaves(x):
     if isinstance(x, (tuple, list)):

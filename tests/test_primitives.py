@@ -396,6 +396,9 @@ CASES = {
         case(f64(2, 0), f64(0, 2), dimension_numbers=(((1,), (0,)), ((), ()))),        # empty sum
         case(f64(2, 3), Const(f64(3, 4)), dimension_numbers=(((1,), (0,)), ((), ()))),
     ],
+    # -- issue 4, group A (elementwise, reductions, cumulative, sorting, scipy.special) --
+    # -- issue 4, group B (shapes, construction, indexing) --
+    # -- issue 4, group C (linear algebra) --
 }
 
 
