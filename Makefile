@@ -1,6 +1,6 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
 # Each creates .venv, installs the package with its dev extras, and installs
-# Graphviz with apt-get when `dot` is missing and we are root.
+# Graphviz when `dot` is missing (apt-get as root, or Homebrew).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -26,13 +26,17 @@ $(STAMP): pyproject.toml | $(PY)
 # so a failed install only warns.
 graphviz:
 	@if ! command -v dot >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Graphviz (dot) with apt-get ..."; \
 	    ( apt-get update -qq && \
 	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null ) \
 	    || echo "warning: could not install Graphviz; drawings will fall back to DOT source" >&2; \
+	  elif command -v brew >/dev/null 2>&1; then \
+	    echo "Installing Graphviz (dot) with Homebrew ..."; \
+	    brew install graphviz \
+	    || echo "warning: could not install Graphviz; drawings will fall back to DOT source" >&2; \
 	  else \
-	    echo "warning: Graphviz 'dot' not found (not root, so not installing it); drawings will fall back to DOT source" >&2; \
+	    echo "warning: Graphviz 'dot' not found and not installed (needs root with apt-get, or Homebrew); drawings will fall back to DOT source. Install it with 'sudo apt-get install graphviz' or 'brew install graphviz'." >&2; \
 	  fi; \
 	fi
 

@@ -13,5 +13,9 @@ from .tracer.pytree import (register_pytree_node, tree_flatten, tree_leaves,  # 
                             tree_map, tree_structure, tree_unflatten)
 from .transforms import (GradientCheckError, check_grads, grad, jvp, linear_transpose, linearize, make_ir,  # noqa: F401
                          value_and_grad, vjp)
+from .transforms import ADStages, ad_stages, draw  # noqa: F401
+from .interpreters.draw import GraphvizNotFoundError, IRDrawing  # noqa: F401
+
+from .transforms import hessian, jacfwd, jacobian, jacobian_plan, jacrev, vmap  # noqa: F401
 
 __version__ = "0.1.0"

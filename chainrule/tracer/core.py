@@ -368,6 +368,8 @@ def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer or of a concrete array or number."""
     if isinstance(x, Tracer):
         return x.var.aval
+    if isinstance(x, ShapedArray):
+        return x
     return aval_of_value(x)
 
 

@@ -255,6 +255,39 @@ class ClosedIR:
     def _repr_markdown_(self):
         return "```\n" + self.ir.pretty() + "\n```"
 
+    # -- pictures (``interpreters/draw.py``; imported on use) --------------------
+    def draw(self, *args, grad=False, rankdir="TB", max_elements=8):
+        """A Graphviz drawing of the program: an ``IRDrawing``, which is a
+        ``graphviz.Digraph`` (``.source`` is DOT text, ``.svg()`` renders it,
+        Jupyter shows it).
+
+        One box per variable (named as in the text, with ``dtype[shape]``),
+        one ellipse per equation, edges for the data flow; inputs, consts and
+        outputs are marked and control-flow bodies drawn as clusters.  Given
+        ``args``, the program is evaluated there and each variable shows its
+        value ``v``; with ``grad=True`` also its cotangent ``g`` (the
+        derivative of the output, or of the sum of the outputs, with respect
+        to it); arrays of more than ``max_elements`` elements show their
+        range.  ``rankdir``: ``"TB"`` top to bottom, ``"LR"`` left to right.
+        """
+        from ..transforms.views import draw_closed_ir
+        return draw_closed_ir(self, *args, grad=grad, rankdir=rankdir, max_elements=max_elements)
+
+    def _repr_svg_(self):
+        """The drawing as SVG (None without Graphviz's ``dot``)."""
+        from ..interpreters.draw import closed_ir_svg
+        return closed_ir_svg(self)
+
+    def _repr_html_(self):
+        """The text, with the drawing beside it for a small program."""
+        from ..interpreters.draw import closed_ir_html
+        return closed_ir_html(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # Jupyter asks for every format at once: render the drawing only once
+        from ..interpreters.draw import closed_ir_mimebundle
+        return closed_ir_mimebundle(self)
+
 
 def literal_or_none(x):
     """A ``Literal`` for a Python or NumPy scalar (or 0-d array), else None."""

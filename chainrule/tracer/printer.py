@@ -98,3 +98,14 @@ def _pp_block(ir, names, indent, source_info) -> str:
 
 def pp_ir(ir, source_info: bool = False) -> str:
     return _pp_block(ir, _Names(), 0, source_info)
+
+
+def var_names(ir) -> dict:
+    """The name the printer gives each variable of ``ir`` (an ``IR`` or
+    ``ClosedIR``), nested bodies included: ``{Var: name}``.  Outputs that are
+    never read print as ``_`` and have no entry.  The drawing uses this map,
+    so that a picture and the text of one program name things alike."""
+    ir = getattr(ir, "ir", ir)
+    names = _Names()
+    _pp_block(ir, names, 0, False)
+    return dict(names.names)

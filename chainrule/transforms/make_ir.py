@@ -19,7 +19,8 @@ from ..tracer.source import user_source_info, where
 
 
 def _check_leaf(x, what):
-    if isinstance(x, Tracer) or isinstance(x, (np.ndarray, np.generic, bool, int, float, complex)):
+    if isinstance(x, (Tracer, ShapedArray)) or isinstance(
+            x, (np.ndarray, np.generic, bool, int, float, complex)):
         return x
     raise TypeError(f"{what}: {type(x).__name__} is not an array; chainrule traces "
                     "NumPy arrays, Python numbers and pytrees (tuples, lists, dicts) of them"
@@ -63,6 +64,9 @@ def new_args(tr, flat):
     concrete trace: an enclosing trace's tracer is its own value)."""
     tracers = []
     for x in flat:
+        if isinstance(x, ShapedArray):  # only a shape and dtype: abstract tracing
+            tracers.append(tr.new_arg(x, None))
+            continue
         aval = get_aval(x)
         value = x if isinstance(x, Tracer) else np.asarray(x)
         # a Python number stays "weak" for dtype promotion, as in NumPy

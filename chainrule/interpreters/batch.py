@@ -1,0 +1,52 @@
+"""The batching interpreter: vmap over an IR.
+
+``batch_walk`` evaluates a program whose inputs carry an extra batch axis.
+Every variable's value is paired with the position of its batch axis, or
+``None`` when it does not depend on the batched inputs.  An equation with
+no batched input is evaluated as it is, once for all examples; the others go
+through their primitive's batch rule (``primitives/_batch.py``), which
+computes all examples with one equation on arrays with a batch axis.
+
+Given tracers, the batched program is recorded as IR; given arrays, it is
+computed.
+"""
+from __future__ import annotations
+
+from ..tracer.core import bind, set_source_hint
+from ..tracer.ir import Literal, Var
+
+
+def batch_walk(ir, consts, args, dims):
+    """Evaluate ``ir`` on ``args`` batched along ``dims`` (int or None each);
+    returns ``(outputs, output batch dims)``."""
+    env = dict(zip(ir.constvars, consts))
+    env.update(zip(ir.invars, args))
+    bdims = {v: d for v, d in zip(ir.invars, dims) if d is not None}
+    previous = set_source_hint(None)
+    try:
+        for eqn, dead in zip(ir.eqns, ir.last_uses()):
+            prim = eqn.primitive
+            vals = [x.value if type(x) is Literal else env[x] for x in eqn.inputs]
+            in_dims = [bdims.get(x) if type(x) is Var else None for x in eqn.inputs]
+            set_source_hint(eqn.source_info)
+            if all(d is None for d in in_dims):
+                out, out_dims = bind(prim, *vals, **eqn.params), None
+            else:
+                if prim.batch is None:
+                    raise NotImplementedError(f"vmap: the primitive {prim.name} has no batch "
+                                              "rule yet")
+                out, out_dims = prim.batch(vals, in_dims, **eqn.params)
+            if prim.multiple_results:
+                env.update(zip(eqn.outvars, out))
+                if out_dims is not None:
+                    bdims.update((v, d) for v, d in zip(eqn.outvars, out_dims) if d is not None)
+            else:
+                env[eqn.outvars[0]] = out
+                if out_dims is not None:
+                    bdims[eqn.outvars[0]] = out_dims
+            for v in dead:
+                del env[v]
+    finally:
+        set_source_hint(previous)
+    outs = [x.value if type(x) is Literal else env[x] for x in ir.outvars]
+    return outs, [bdims.get(x) if type(x) is Var else None for x in ir.outvars]

@@ -1,0 +1,95 @@
+"""The vocabulary of batch rules (vmap), shared by every primitive.
+
+A batch rule ``prim.batch(args, dims, **params) -> (out, out_dim)`` gets the
+operands of one equation with a batch axis added to some of them: ``dims[i]``
+is the position of operand ``i``'s batch axis, or ``None`` when operand
+``i`` is the same for every example.  It returns the batched result and the
+position of its batch axis (lists of both for multiple-result primitives).
+Rules are written with ``bind``, so a batched program is again IR.
+
+The helpers give the common shapes of rules in one line each:
+``batch_elementwise`` (same-shape operands, scalars allowed),
+``batch_axis_params`` (the batch axis goes first and axis parameters
+shift by one), and ``moveaxis``/``bdim_to_front`` for rules of their own.
+"""
+from __future__ import annotations
+
+from ..tracer.core import bind, get_aval
+
+
+def moveaxis(x, src, dst):
+    """``x`` with axis ``src`` moved to position ``dst`` (a ``transpose``)."""
+    if src == dst:
+        return x
+    from .shapes import transpose_p
+    ndim = get_aval(x).ndim
+    perm = [i for i in range(ndim) if i != src]
+    perm.insert(dst, src)
+    return bind(transpose_p, x, permutation=tuple(perm))
+
+
+def bdim_to_front(x, d, size):
+    """``x`` with its batch axis first; an unbatched ``x`` is broadcast."""
+    if d is None:
+        from .shapes import broadcast_in_dim_p
+        shape = get_aval(x).shape
+        return bind(broadcast_in_dim_p, x, shape=(size,) + shape,
+                    broadcast_dimensions=tuple(range(1, len(shape) + 1)))
+    return moveaxis(x, d, 0)
+
+
+def batch_size(args, dims):
+    for x, d in zip(args, dims):
+        if d is not None:
+            return get_aval(x).shape[d]
+    raise ValueError("batch rule called without a batched operand")
+
+
+def batch_elementwise(prim):
+    """Elementwise primitives: bring every operand to ``(B, *shape)`` (a 0-d
+    operand that is not batched stays a scalar) and apply the primitive."""
+
+    def rule(args, dims, **params):
+        size = batch_size(args, dims)
+        shape = ()
+        for x, d in zip(args, dims):
+            s = list(get_aval(x).shape)
+            if d is not None:
+                del s[d]
+            if s:
+                shape = tuple(s)
+        from .shapes import broadcast_in_dim_p
+        ops = []
+        for x, d in zip(args, dims):
+            if d is None:
+                ops.append(x if get_aval(x).shape == () else bdim_to_front(x, None, size))
+            else:
+                x = moveaxis(x, d, 0)
+                if get_aval(x).shape[1:] != shape:  # a batched scalar meets arrays
+                    x = bind(broadcast_in_dim_p, x, shape=(size,) + shape,
+                             broadcast_dimensions=(0,))
+                ops.append(x)
+        out = bind(prim, *ops, **params)
+        return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
+
+    prim.batch = rule
+    return rule
+
+
+def batch_axis_params(prim, *names, positions=False):
+    """Unary primitives with axis parameters (``axes``, ``axis``,
+    ``dimensions``...): the batch axis goes first and each axis shifts by one."""
+
+    def shift(value):
+        if isinstance(value, tuple):
+            return tuple(shift(v) for v in value)
+        return value + 1
+
+    def rule(args, dims, **params):
+        (x,), (d,) = args, dims
+        params = {k: (shift(v) if k in names else v) for k, v in params.items()}
+        out = bind(prim, moveaxis(x, d, 0), **params)
+        return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
+
+    prim.batch = rule
+    return rule

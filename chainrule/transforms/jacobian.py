@@ -1,0 +1,323 @@
+"""``jacobian(f, mode="auto")`` and ``jacobian_plan``: the Jacobian chain,
+ordered by cost.
+
+``f`` is traced and linearized once.  Its linear program is cut into a chain
+of segments at narrow points (``interpreters/chain.py``), the cheapest way to
+multiply the chain out is found by dynamic programming (``planner.py``),
+and the plan is run: batched tangent sweeps (``batch_walk`` over a
+segment's equations with many seed directions at once), batched adjoint
+sweeps (the same over the segment's transposed program), explicit operands
+of matrix products, and dense products.  Plans depend only on shapes, so they
+are cached per program structure.
+"""
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+
+from .. import numpy as cnp
+from ..interpreters.batch import batch_walk
+from ..interpreters.chain import cut_chain, segments_at
+from ..interpreters.transpose import transpose_ir
+from ..tracer.avals import ShapedArray
+from ..tracer.core import get_aval, new_trace
+from ..tracer.ir import IR, ClosedIR, Var
+from ..tracer.pytree import tree_flatten, tree_unflatten
+from . import planner as P
+from .ad import _linearize
+from .jacobians import _assemble, _diff_function, jacfwd, jacrev
+from .make_ir import new_args
+
+MIXED_MARGIN = 1.25   # "auto" takes a mixed plan only if predicted this much cheaper
+
+
+class _Diagonal:
+    """A diagonal Jacobian, kept as its diagonal."""
+
+    def __init__(self, d):
+        self.d = d
+
+
+def _dense(a):
+    return cnp.multiply(np.eye(get_aval(a.d).shape[0]), a.d[None, :]) if isinstance(a, _Diagonal) else a
+
+
+def _matmul(left, right):
+    if isinstance(left, _Diagonal) and isinstance(right, _Diagonal):
+        return _Diagonal(cnp.multiply(left.d, right.d))
+    if isinstance(left, _Diagonal):
+        return cnp.multiply(left.d[:, None], right)
+    if isinstance(right, _Diagonal):
+        return cnp.multiply(left, right.d[None, :])
+    return cnp.matmul(left, right)
+
+
+class _Chain:
+    """A linear program cut into segments, and the sweeps that run them."""
+
+    def __init__(self, linear: ClosedIR, segments):
+        self.linear = linear
+        self.segments = segments
+        self._backward = {}
+
+    def sub_ir(self, i, j):
+        ir, a, b = self.linear.ir, self.segments[i], self.segments[j]
+        return IR(ir.constvars, a.in_vars, ir.eqns[a.start:b.stop], b.out_vars)
+
+    @staticmethod
+    def _split(matrix, variables, directions):
+        """Cut the columns (direction-major rows of ``matrix``, shape
+        ``(directions, width)``) into one seed per variable."""
+        seeds, offset = [], 0
+        for v in variables:
+            size = v.aval.size
+            seeds.append(cnp.reshape(matrix[:, offset:offset + size], (directions,) + v.aval.shape))
+            offset += size
+        return seeds
+
+    @staticmethod
+    def _join(outs, dims, variables, directions):
+        rows = []
+        for v, o, d in zip(variables, outs, dims):
+            if d is None:   # does not depend on the seeds: zero tangent
+                o = np.zeros((directions,) + v.aval.shape, v.aval.dtype)
+            elif d != 0:
+                o = cnp.moveaxis(o, d, 0)
+            rows.append(cnp.reshape(o, (directions, v.aval.size)))
+        return cnp.concatenate(rows, axis=1) if len(rows) > 1 else rows[0]
+
+    def forward(self, i, j, columns):
+        """``P(i..j) @ columns`` by tangent sweeps, one per column."""
+        sub = self.sub_ir(i, j)
+        directions = get_aval(columns).shape[1]
+        seeds = self._split(cnp.transpose(columns), sub.invars, directions)
+        outs, dims = batch_walk(sub, self.linear.consts, seeds, [0] * len(seeds))
+        return cnp.transpose(self._join(outs, dims, sub.outvars, directions))
+
+    def adjoint(self, i, j, rows):
+        """``rows @ P(i..j)`` by adjoint sweeps, one per row."""
+        key = (i, j)
+        if key not in self._backward:
+            self._backward[key] = transpose_ir(ClosedIR(self.sub_ir(i, j), self.linear.consts))
+        backward = self._backward[key]
+        sub = self.sub_ir(i, j)
+        directions = get_aval(rows).shape[0]
+        cts = self._split(rows, sub.outvars, directions)
+        outs, dims = batch_walk(backward.ir, backward.consts, cts, [0] * len(cts))
+        return self._join(outs, dims, sub.invars, directions)
+
+    def explicit(self, s):
+        """The Jacobian of an explicit segment: the constant operand of its
+        matrix product, arranged as (output size, input size); or a diagonal."""
+        seg = self.segments[s]
+        if seg.kind == "diagonal":
+            ones = np.ones((seg.width_in, 1))
+            return _Diagonal(cnp.reshape(self.forward(s, s, ones), (seg.width_out,)))
+        (eqn,) = self.linear.ir.eqns[seg.start:seg.stop]
+        (lc, rc), _ = eqn.params["dimension_numbers"]
+        lhs, rhs = eqn.inputs
+        var = seg.in_vars[0]
+        const, c_axes, v_axes = (lhs, lc, rc) if rhs is var else (rhs, rc, lc)
+        value = self._value(const)
+        ndim = get_aval(value).ndim
+        free = [a for a in range(ndim) if a not in c_axes]
+        contracted = [c_axes[list(v_axes).index(a)] for a in range(var.aval.ndim)]
+        w = cnp.transpose(value, free + contracted)
+        return cnp.reshape(w, (seg.width_out, seg.width_in))
+
+    def _value(self, atom):
+        if type(atom) is Var:
+            return self.linear.consts[self.linear.ir.constvars.index(atom)]
+        return atom.value
+
+    def run(self, root):
+        """Evaluate a plan tree bottom-up (an explicit stack, no recursion)."""
+        results = {}
+        stack = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            children = [c for c in (node.left, node.right) if c is not None]
+            if not ready and children:
+                stack.append((node, True))
+                stack.extend((c, False) for c in children)
+                continue
+            w_in = self.segments[node.i].width_in
+            w_out = self.segments[node.j].width_out
+            if node.option == P.FWD:
+                out = self.forward(node.i, node.j, np.eye(w_in))
+            elif node.option == P.REV:
+                out = self.adjoint(node.i, node.j, np.eye(w_out))
+            elif node.option == P.EXPLICIT:
+                out = self.explicit(node.i)
+            elif node.option == P.PRODUCT:
+                out = _matmul(results.pop(id(node.left)), results.pop(id(node.right)))
+            elif node.option == P.TANGENT_ELIM:
+                out = self.forward(node.split + 1, node.j, _dense(results.pop(id(node.right))))
+            else:
+                out = self.adjoint(node.i, node.split, _dense(results.pop(id(node.left))))
+            results[id(node)] = out
+        return _dense(results[id(root)])
+
+
+def _fingerprint(ir):
+    return (tuple(v.aval.shape for v in ir.invars),
+            tuple((e.primitive.name, tuple(v.aval.shape for v in e.outvars)) for e in ir.eqns))
+
+
+class JacobianPlan:
+    """The chosen order of the Jacobian chain, with the predictions behind it."""
+
+    def __init__(self, chain_segments, cuts, widths, costs, root, fwd, rev, mode,
+                 planning_time, n, m):
+        self.segments, self.cuts, self.widths, self.costs = chain_segments, cuts, widths, costs
+        self.root, self.forward_time, self.reverse_time = root, fwd, rev
+        self.mode, self.planning_time, self.n, self.m = mode, planning_time, n, m
+        self.predicted_time = root.cost
+
+    @property
+    def pure(self):
+        return self.root.option in (P.FWD, P.REV) and self.root.i == 0 \
+            and self.root.j == len(self.segments) - 1
+
+    def __str__(self):
+        seg_lines = []
+        for s, seg in enumerate(self.segments):
+            where = f"  {seg.source.short()}" if seg.source is not None else ""
+            seg_lines.append(f"  A{s + 1}: equations {seg.start}..{seg.stop - 1}, "
+                             f"{seg.width_in} -> {seg.width_out}, {seg.kind}{where}")
+        best_pure = min(self.forward_time, self.reverse_time)
+        why = ("a pure mode: no mixed order was predicted to be 1.25x cheaper" if self.pure
+               else f"predicted {best_pure / self.predicted_time:.1f}x cheaper than the faster "
+                    "pure mode")
+        return "\n".join([
+            f"Jacobian plan ({self.mode}): n = {self.n} inputs, m = {self.m} outputs",
+            f"chain of {len(self.segments)} segments, widths at the cuts "
+            f"{[int(w) for w in self.costs.w]}:",
+            *seg_lines,
+            f"chosen order: {self.root.describe(self.segments)}",
+            f"predicted time: forward {self.forward_time * 1e3:.3f} ms, reverse "
+            f"{self.reverse_time * 1e3:.3f} ms, chosen {self.predicted_time * 1e3:.3f} ms",
+            f"why: {why}",
+            f"planning took {self.planning_time * 1e3:.2f} ms"])
+
+    def _repr_markdown_(self):
+        return "```\n" + str(self) + "\n```"
+
+    def __repr__(self):
+        return (f"<JacobianPlan {self.root.describe(self.segments)}, predicted "
+                f"{self.predicted_time * 1e3:.3f} ms>")
+
+
+def _plan(linear_ir, n, m, mode, memory_limit):
+    start = time.perf_counter()
+    segments, cuts = cut_chain(linear_ir, n, m)
+    widths = [segments[0].width_in] + [s.width_out for s in segments]
+    costs = P.ChainCosts(segments, widths)
+    cost, option, split = P.solve_chain(costs, memory_limit)
+    k = len(segments)
+    fwd = float(costs.sweep(0, k - 1, widths[0]))
+    rev = float(costs.sweep(0, k - 1, widths[-1], adjoint=True))
+    if memory_limit is not None and costs.residuals(0, k - 1) > memory_limit:
+        rev = np.inf
+    best = P.build_plan(cost, option, split, 0, k - 1)
+    pure = (P.PlanNode(P.FWD, 0, k - 1, cost=fwd) if fwd <= rev
+            else P.PlanNode(P.REV, 0, k - 1, cost=rev))
+    if mode == "fwd":
+        root = P.PlanNode(P.FWD, 0, k - 1, cost=fwd)
+    elif mode == "rev":
+        root = P.PlanNode(P.REV, 0, k - 1, cost=rev)
+    elif mode == "auto" and best.cost * MIXED_MARGIN > pure.cost:
+        root = pure
+    else:
+        root = best
+    return JacobianPlan(segments, cuts, widths, costs, root, fwd, rev, mode,
+                        time.perf_counter() - start, n, m)
+
+
+def _check_mode(mode):
+    if mode not in ("auto", "optimal", "fwd", "rev"):
+        raise ValueError(f"jacobian: mode must be 'auto', 'optimal', 'fwd' or 'rev', got {mode!r}")
+
+
+def jacobian(f, argnums=0, mode="auto", memory_limit=None):
+    """The Jacobian of ``f``, multiplied out in the order a cost model
+    predicts to be cheapest (``mode="auto"``: forward, reverse, or a mixed
+    bracketing when that is predicted at least 1.25x cheaper; ``"optimal"``:
+    always the cheapest; ``"fwd"``/``"rev"``: a pure mode).  Output shapes
+    are ``out.shape + in.shape``, as ``jacfwd``/``jacrev``."""
+    _check_mode(mode)
+    plans = {}
+
+    @functools.wraps(f)
+    def jacobian_f(*args):
+        if mode == "fwd":
+            return jacfwd(f, argnums)(*args)
+        h, diff_args, single = _diff_function(f, args, argnums, "jacobian")
+        in_leaves, _ = tree_flatten(diff_args)
+        in_trees = [tree_flatten(a)[1] for a in diff_args]
+        traced, linear = _linearize(h, diff_args, lambda avals: [True] * len(avals), "jacobian")
+        out_leaves = traced.outs
+        n = sum(get_aval(x).size for x in in_leaves)
+        m = sum(get_aval(o).size for o in out_leaves)
+        if not linear.ir.eqns or n == 0 or m == 0:
+            return jacrev(f, argnums)(*args)
+        key = _fingerprint(linear.ir)
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _plan(linear.ir, n, m, mode, memory_limit)
+        # the plan holds cut positions; this call's program has its own variables
+        segments = segments_at(linear.ir, plan.cuts)
+        J = _Chain(linear, segments).run(plan.root)      # (final state) x (inputs)
+        return _assemble(_blocks_from_flat(J, linear.ir, segments[-1].out_vars,
+                                           out_leaves, in_leaves),
+                         traced.out_tree, in_trees, single)
+
+    jacobian_f.plans = plans
+    return jacobian_f
+
+
+def _blocks_from_flat(J, linear_ir, state_vars, out_leaves, in_leaves):
+    """Cut the flat Jacobian (rows: the final state's variables; columns: the
+    inputs) into blocks ``out.shape + in.shape`` per output and input leaf."""
+    offsets, start = {}, 0
+    for v in state_vars:
+        offsets[v] = start
+        start += v.aval.size
+    blocks = []
+    for x, out in zip(linear_ir.outvars, out_leaves):
+        size = get_aval(out).size
+        if type(x) is Var and x in offsets:
+            rows = J[offsets[x]:offsets[x] + size]
+        else:
+            rows = np.zeros((size, get_aval(J).shape[1]), get_aval(J).dtype)
+        row, col = [], 0
+        for leaf in in_leaves:
+            k = get_aval(leaf).size
+            row.append(cnp.reshape(rows[:, col:col + k],
+                                   get_aval(out).shape + get_aval(leaf).shape))
+            col += k
+        blocks.append(row)
+    return blocks
+
+
+def jacobian_plan(f, argnums=0, mode="auto", memory_limit=None):
+    """The plan ``jacobian(f, argnums, mode, memory_limit)`` would run at these
+    arguments' shapes, without computing anything: print it to read it."""
+    _check_mode(mode)
+
+    @functools.wraps(f)
+    def plan_f(*args):
+        h, diff_args, _ = _diff_function(f, args, argnums, "jacobian_plan")
+        leaves, tree = tree_flatten(diff_args)
+        avals = [get_aval(x) for x in leaves]
+        with new_trace("jacobian_plan") as outer:
+            tracers = new_args(outer, [ShapedArray(a.shape, a.dtype) for a in avals])
+            traced, linear = _linearize(h, tree_unflatten(tree, tracers),
+                                        lambda av: [True] * len(av), "jacobian_plan")
+        n = sum(a.size for a in avals)
+        m = sum(get_aval(o).size for o in traced.outs)
+        return _plan(linear.ir, n, m, mode, memory_limit)
+
+    return plan_f

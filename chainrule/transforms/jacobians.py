@@ -1,0 +1,143 @@
+"""Full Jacobians: ``jacfwd``, ``jacrev`` and ``hessian``.
+
+``jacfwd`` pushes the standard basis of the input space through the JVP,
+all directions at once with ``vmap``: one batched forward sweep whose
+columns are the Jacobian's.  ``jacrev`` linearizes once and pulls the
+standard basis of the output space back through the VJP, again batched: its
+rows are the Jacobian's.  Forward mode pays per input dimension, reverse
+mode per output dimension, so ``jacfwd`` suits tall Jacobians and ``jacrev``
+wide ones.  As in JAX, the Jacobian of an output of shape ``o`` with respect
+to an input of shape ``i`` has shape ``o + i``.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..tracer.avals import is_float
+from ..tracer.core import get_aval
+from ..tracer.pytree import tree_flatten, tree_unflatten
+from .ad import _check_argnums, jvp, vjp
+from .vmap import vmap
+
+
+def _diff_function(f, args, argnums, name):
+    """``f`` as a function of the arguments ``argnums`` only, and those
+    arguments' leaves (checked to be floating point)."""
+    single, nums = _check_argnums(argnums, len(args), name)
+    diff_args = tuple(args[i] for i in nums)
+    for i in nums:
+        for leaf in tree_flatten(args[i])[0]:
+            if not is_float(get_aval(leaf).dtype):
+                raise TypeError(f"{name} requires floating-point inputs, but argument {i} has "
+                                f"dtype {get_aval(leaf).dtype}")
+
+    def h(*xs):
+        full = list(args)
+        for i, x in zip(nums, xs):
+            full[i] = x
+        return f(*full)
+
+    return h, diff_args, single
+
+
+def _basis(leaves, dtype):
+    """The standard basis of the space of ``leaves``: one array per leaf,
+    shaped ``(n, *leaf.shape)``, whose rows together form the identity."""
+    sizes = [get_aval(x).size for x in leaves]
+    n = sum(sizes)
+    eye = np.eye(n, dtype=dtype)
+    out, start = [], 0
+    for x, size in zip(leaves, sizes):
+        out.append(eye[:, start:start + size].reshape((n,) + get_aval(x).shape))
+        start += size
+    return out
+
+
+def _blocks(columns, out_leaves, in_leaves, axis):
+    """Cut ``columns`` (the Jacobian of each output leaf, with all input
+    dimensions flattened along ``axis``) into blocks ``out.shape + in.shape``."""
+    from .. import numpy as cnp
+    blocks = []
+    for col, out in zip(columns, out_leaves):
+        row, start = [], 0
+        for x in in_leaves:
+            size = get_aval(x).size
+            index = [slice(None)] * get_aval(col).ndim
+            index[axis] = slice(start, start + size)
+            part = col[tuple(index)]
+            if axis == 0:  # (n_in, *out) -> (*out, n_in)
+                part = cnp.moveaxis(part, 0, -1)
+            row.append(cnp.reshape(part, get_aval(out).shape + get_aval(x).shape))
+            start += size
+        blocks.append(row)
+    return blocks
+
+
+def _assemble(blocks, out_tree, in_trees, single):
+    per_output = []
+    for row in blocks:
+        it = iter(row)
+        parts = [tree_unflatten(t, [next(it) for _ in range(t.num_leaves)]) for t in in_trees]
+        per_output.append(parts[0] if single else tuple(parts))
+    return tree_unflatten(out_tree, per_output)
+
+
+def _result_dtype(leaves):
+    return np.result_type(*[get_aval(x).dtype for x in leaves])
+
+
+def jacfwd(f, argnums=0):
+    """The Jacobian of ``f`` by forward mode: one batched JVP over the standard
+    basis of the inputs ``argnums``."""
+
+    @functools.wraps(f)
+    def jacfwd_f(*args):
+        h, diff_args, single = _diff_function(f, args, argnums, "jacfwd")
+        in_leaves, in_tree = tree_flatten(diff_args)
+        in_trees = [tree_flatten(a)[1] for a in diff_args]
+        basis = tree_unflatten(in_tree, _basis(in_leaves, _result_dtype(in_leaves)))
+
+        def pushforward(*tangents):
+            return jvp(h, diff_args, tangents)[1]
+
+        columns = vmap(pushforward, in_axes=0, out_axes=-1)(*basis)
+        col_leaves, out_tree = tree_flatten(columns)
+        out_leaves = [c[..., 0] for c in col_leaves]
+        return _assemble(_blocks(col_leaves, out_leaves, in_leaves, -1), out_tree, in_trees,
+                         single)
+
+    return jacfwd_f
+
+
+def jacrev(f, argnums=0):
+    """The Jacobian of ``f`` by reverse mode: linearize once, then one batched
+    VJP over the standard basis of the outputs."""
+
+    @functools.wraps(f)
+    def jacrev_f(*args):
+        h, diff_args, single = _diff_function(f, args, argnums, "jacrev")
+        in_leaves, _ = tree_flatten(diff_args)
+        in_trees = [tree_flatten(a)[1] for a in diff_args]
+        out, pullback = vjp(h, *diff_args)
+        out_leaves, out_tree = tree_flatten(out)
+        basis = tree_unflatten(out_tree, _basis(out_leaves, _result_dtype(out_leaves)))
+        rows = vmap(pullback)(basis)                     # per input leaf: (m, *in.shape)
+        row_leaves = tree_flatten(rows)[0]
+        # rows[j][offset_k + r] is row r of the block (out leaf k, in leaf j)
+        blocks, start = [], 0
+        from .. import numpy as cnp
+        for o in out_leaves:
+            size = get_aval(o).size
+            blocks.append([cnp.reshape(r[start:start + size], get_aval(o).shape + get_aval(x).shape)
+                           for r, x in zip(row_leaves, in_leaves)])
+            start += size
+        return _assemble(blocks, out_tree, in_trees, single)
+
+    return jacrev_f
+
+
+def hessian(f, argnums=0):
+    """The Hessian of a scalar ``f``: forward over reverse, ``jacfwd(jacrev(f))``."""
+    return jacfwd(jacrev(f, argnums), argnums)

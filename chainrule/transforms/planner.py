@@ -1,0 +1,174 @@
+"""Choosing the order of the Jacobian chain: interval dynamic programming.
+
+The linear program of ``f`` is cut into segments (``interpreters/chain.py``),
+so that ``J = A_k ... A_1`` with ``A_s`` of shape ``(w[s+1], w[s])``.  The
+Jacobian of a run of segments ``i..j`` can be had in six ways:
+
+  fwd        tangent sweeps through ``i..j``, one per input direction ``w[i]``
+  rev        adjoint sweeps through ``i..j``, one per output direction ``w[j+1]``
+  explicit   a single matrix-product segment: its Jacobian is the constant
+             operand; a single elementwise segment: a diagonal
+  product    ``P(s+1..j) @ P(i..s)`` for some split ``s``, a dense product
+  tangent elimination   push the columns of an explicit ``P(i..s)`` forward
+             through ``s+1..j`` (``w[i]`` tangent sweeps)
+  adjoint elimination   pull the rows of an explicit ``P(s+1..j)`` back
+             through ``i..s`` (``w[j+1]`` adjoint sweeps)
+
+Pure forward mode is ``fwd`` on the whole chain and pure reverse ``rev``, so
+the best plan is never predicted to cost more than either.  Costs are
+predicted times: flops at a matrix-product rate, bytes at a memory rate (a
+roofline term: skinny products are memory-bound), and a fixed cost per
+equation per sweep (NumPy's dispatch).  The table is filled by interval
+length, all intervals of one length at once with NumPy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+FLOP_RATE = 1.0e10        # flops/s of a NumPy matrix product on one core
+BYTE_RATE = 2.0e9         # bytes/s of a NumPy elementwise pass
+EQN_TIME = 6.0e-6         # s per equation per sweep (Python and NumPy dispatch)
+ADJOINT_FACTOR = 1.2      # an adjoint sweep also accumulates cotangents
+ITEM = 8                  # bytes per element (float64)
+
+FWD, REV, EXPLICIT, PRODUCT, TANGENT_ELIM, ADJOINT_ELIM = range(6)
+OPTION_NAMES = ("forward sweeps", "reverse sweeps", "explicit", "product",
+                "tangent elimination", "adjoint elimination")
+
+
+class ChainCosts:
+    """Prefix sums of the segments' per-direction work, for O(1) sweep costs."""
+
+    def __init__(self, segments, widths_at_cuts):
+        self.k = len(segments)
+        self.w = np.asarray(widths_at_cuts, dtype=np.float64)            # k + 1 widths
+        zero = [0]
+        self.F = np.cumsum(zero + [s.flops for s in segments], dtype=np.float64)
+        self.B = np.cumsum(zero + [s.bytes for s in segments], dtype=np.float64)
+        self.R = np.cumsum(zero + [s.residual_bytes for s in segments], dtype=np.float64)
+        self.E = np.cumsum(zero + [s.n_eqns for s in segments], dtype=np.float64)
+        self.kinds = [s.kind for s in segments]
+
+    def sweep(self, i, j, directions, adjoint=False):
+        """Predicted seconds of ``directions`` batched sweeps through ``i..j``."""
+        t = ((self.E[j + 1] - self.E[i]) * EQN_TIME
+             + directions * (self.F[j + 1] - self.F[i]) / FLOP_RATE
+             + (directions * (self.B[j + 1] - self.B[i]) + (self.R[j + 1] - self.R[i]))
+             / BYTE_RATE)
+        return t * ADJOINT_FACTOR if adjoint else t
+
+    def residuals(self, i, j):
+        return self.R[j + 1] - self.R[i]
+
+
+def product_time(a, b, c):
+    """Seconds of a dense ``(a x b) @ (b x c)`` product."""
+    return EQN_TIME + 2 * a * b * c / FLOP_RATE + ITEM * (a * b + b * c + a * c) / BYTE_RATE
+
+
+def scale_time(a, c):
+    """Seconds of multiplying an ``a x c`` matrix by a diagonal."""
+    return EQN_TIME + 2 * ITEM * a * c / BYTE_RATE
+
+
+def solve_chain(costs: ChainCosts, memory_limit=None):
+    """Fill the DP table; return ``(cost, option, split)`` arrays of shape
+    (k, k) for the runs of segments ``i..j``."""
+    k, w = costs.k, costs.w
+    # a sweep through i..j with d directions costs base[i, j] + d * per_direction[i, j]
+    ii, jj = np.triu_indices(k)
+    base = np.zeros((k, k))
+    per_direction = np.zeros((k, k))
+    base[ii, jj] = (costs.E[jj + 1] - costs.E[ii]) * EQN_TIME + (costs.R[jj + 1] - costs.R[ii]) / BYTE_RATE
+    per_direction[ii, jj] = ((costs.F[jj + 1] - costs.F[ii]) / FLOP_RATE
+                             + (costs.B[jj + 1] - costs.B[ii]) / BYTE_RATE)
+    adjoint_ok = np.ones((k, k), dtype=bool)
+    if memory_limit is not None:
+        adjoint_ok[ii, jj] = (costs.R[jj + 1] - costs.R[ii]) <= memory_limit
+    adj_base = np.where(adjoint_ok, base * ADJOINT_FACTOR, np.inf)
+    adj_per_direction = per_direction * ADJOINT_FACTOR
+
+    cost = np.full((k, k), np.inf)
+    option = np.full((k, k), -1, dtype=np.int64)
+    split = np.full((k, k), -1, dtype=np.int64)
+    diagonal = np.array([kind == "diagonal" for kind in costs.kinds])
+    explicit = np.array([(EQN_TIME + ITEM * w[s] * w[s + 1] / BYTE_RATE) if kind == "explicit"
+                         else (EQN_TIME + ITEM * w[s] / BYTE_RATE) if kind == "diagonal"
+                         else np.inf for s, kind in enumerate(costs.kinds)])
+    i = np.arange(k)
+    single = np.vstack([base[i, i] + w[i] * per_direction[i, i],
+                        adj_base[i, i] + w[i + 1] * adj_per_direction[i, i], explicit])
+    option[i, i] = np.argmin(single, axis=0)
+    cost[i, i] = single[option[i, i], i]
+    any_diagonal = bool(diagonal.any())
+    for length in range(1, k):
+        i = np.arange(k - length)
+        j = i + length
+        rows = np.arange(k - length)
+        s = i[:, None] + np.arange(length)                  # split after segment s
+        I, J = i[:, None], j[:, None]
+        left = cost[I, s]                                   # P(i..s)
+        right = cost[s + 1, J]                              # P(s+1..j)
+        a, b, c = w[J + 1], w[s + 1], w[I]
+        product_time = EQN_TIME + 2 * a * b * c / FLOP_RATE + ITEM * (a * b + b * c + a * c) / BYTE_RATE
+        if any_diagonal:   # a single diagonal factor only scales the other one
+            scaling = (diagonal[s + 1] & (s + 1 == J)) | (diagonal[I] & (s == I))
+            product_time = np.where(scaling, EQN_TIME + 2 * ITEM * a * c / BYTE_RATE, product_time)
+        splits = (left + right + product_time,
+                  left + base[s + 1, J] + c * per_direction[s + 1, J],
+                  right + adj_base[I, s] + a * adj_per_direction[I, s])
+        best_split = [m.argmin(axis=1) for m in splits]
+        candidates = np.vstack([base[i, j] + w[i] * per_direction[i, j],
+                                adj_base[i, j] + w[j + 1] * adj_per_direction[i, j],
+                                np.full(len(i), np.inf)]
+                               + [m[rows, arg] for m, arg in zip(splits, best_split)])
+        opt = candidates.argmin(axis=0)
+        cost[i, j] = candidates[opt, rows]
+        option[i, j] = opt
+        chosen = np.vstack(best_split)[np.clip(opt - PRODUCT, 0, 2), rows]
+        split[i, j] = np.where(opt >= PRODUCT, i + chosen, -1)
+    return cost, option, split
+
+
+class PlanNode:
+    """One step of a plan: how to get the Jacobian of segments ``i..j``."""
+
+    __slots__ = ("option", "i", "j", "split", "left", "right", "cost")
+
+    def __init__(self, option, i, j, split=-1, left=None, right=None, cost=0.0):
+        self.option, self.i, self.j, self.split = option, i, j, split
+        self.left, self.right, self.cost = left, right, cost
+
+    def describe(self, segments):
+        """A bracketing like ``(A3 A2) <- rev`` in the notes' notation."""
+        name = OPTION_NAMES[self.option]
+        span = f"A{self.j + 1}..A{self.i + 1}" if self.j > self.i else f"A{self.i + 1}"
+        if self.option in (FWD, REV, EXPLICIT):
+            return f"[{span}: {name}]"
+        if self.option == PRODUCT:
+            return f"({self.left.describe(segments)} @ {self.right.describe(segments)})"
+        if self.option == TANGENT_ELIM:
+            return (f"[A{self.j + 1}..A{self.split + 2}: tangent sweeps over "
+                    f"{self.right.describe(segments)}]")
+        return (f"[A{self.split + 1}..A{self.i + 1}: adjoint sweeps under "
+                f"{self.left.describe(segments)}]")
+
+
+def build_plan(cost, option, split, i, j):
+    """The plan tree for segments ``i..j`` from the DP table (a loop with an
+    explicit stack, no recursion)."""
+    root = PlanNode(int(option[i, j]), i, j, int(split[i, j]), cost=float(cost[i, j]))
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        s = node.split
+        if node.option in (PRODUCT, TANGENT_ELIM, ADJOINT_ELIM):
+            if node.option in (PRODUCT, ADJOINT_ELIM):      # left = P(s+1..j)
+                node.left = PlanNode(int(option[s + 1, node.j]), s + 1, node.j,
+                                     int(split[s + 1, node.j]), cost=float(cost[s + 1, node.j]))
+                stack.append(node.left)
+            if node.option in (PRODUCT, TANGENT_ELIM):      # right = P(i..s)
+                node.right = PlanNode(int(option[node.i, s]), node.i, s,
+                                      int(split[node.i, s]), cost=float(cost[node.i, s]))
+                stack.append(node.right)
+    return root
