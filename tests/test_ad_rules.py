@@ -357,8 +357,107 @@ CASES: dict[str, list[Case]] = {
                     Case(scatter(np.array(1), add=True), ANY((3,)), ANY(()),
                          label="0d_index")],
     # -- issue 4, group A (elementwise, reductions, cumulative, sorting, scipy.special) --
+    # stop_gradient: the identity with a zero derivative (logsumexp's shift)
+    "stop_gradient": unary_rows(P.stop_gradient_p.bind, zero=True),
+    # logaddexp and hypot are smooth at ties (x = y, |x| = |y|), so those are
+    # checked too, and logaddexp far out (softplus at +-30)
+    "logaddexp": binary_rows(cnp.logaddexp) + [
+        Case(lambda x: cnp.logaddexp(x, x), ANY((3,)), label="tie"),
+        Case(lambda x: cnp.logaddexp(0.0, x), np.array([-30.0, -1.0, 0.0, 1.0, 30.0]),
+             label="softplus"),
+        Case(cnp.logaddexp2, ANY((3,)), ANY((2, 1)), label="logaddexp2")],
+    "hypot": binary_rows(cnp.hypot, NONZERO, NONZERO) + [
+        Case(lambda x: cnp.hypot(x, -x), NONZERO((3,)), label="tie"),
+        Case(lambda x, y: cnp.hypot(x, y), np.zeros(3), NONZERO((3,)), label="x_at_0")],
+    "signbit": unary_rows(cnp.signbit, zero=True) + [
+        Case(lambda x, y: cnp.copysign(x, y), NONZERO((4,)), NONZERO((4,)), label="copysign")],
+    "cumsum": [Case(cnp.cumsum, ANY((5,))),
+               Case(lambda x: cnp.cumsum(x, axis=1), ANY((2, 3)), label="axis1"),
+               Case(lambda x: cnp.cumsum(x, axis=0), ANY((3, 2, 2)), label="axis0"),
+               Case(cnp.cumsum, ANY((2, 3)), label="flattened"),
+               Case(cnp.cumsum, ANY(()), label="0d"),
+               Case(lambda x: P.cumsum_p.bind(x, axis=0, reverse=True), ANY((4,)),
+                    label="reverse"),
+               Case(lambda x: cnp.cumsum(x) * x, ANY((4,)), label="fan_out")],
+    "cumprod": [Case(cnp.cumprod, NONZERO((5,))),
+                Case(lambda x: cnp.cumprod(x, axis=1), NONZERO((2, 4)), label="axis1"),
+                Case(lambda x: cnp.cumprod(x, axis=0), NONZERO((3, 2)), label="axis0"),
+                Case(cnp.cumprod, NONZERO(()), label="0d"),
+                Case(cnp.cumprod, _with_zeros((5,), [1]), label="one_zero"),
+                Case(cnp.cumprod, _with_zeros((6,), [0, 3]), label="two_zeros"),
+                Case(lambda x: cnp.cumprod(x, axis=1), _with_zeros((2, 7), [2, 9]),
+                     label="zeros_7_long")],
+    # sort: values without ties, so the permutation is the same at x +- eps
+    "sort": [Case(cnp.sort, distinct((5,))),
+             Case(lambda x: cnp.sort(x, axis=0), distinct((3, 4)), label="axis0"),
+             Case(lambda x: cnp.sort(x, axis=None), distinct((2, 3)), label="flattened"),
+             Case(lambda x: cnp.sort(x)[..., -2:], distinct((2, 4)), label="top2"),
+             Case(lambda x, y: P.sort_p.bind(x, y, axis=0)[1], distinct((4,)), ANY((4,)),
+                  label="carried"),
+             Case(lambda x: x[cnp.argsort(x)] * x, distinct((4,)), label="argsort_gather"),
+             Case(lambda x: cnp.median(x, axis=1), distinct((3, 4)), label="median"),
+             Case(lambda x: cnp.percentile(x, [10, 75]), distinct((5,)), label="percentile")],
     # -- issue 4, group B (shapes, construction, indexing) --
+    # scatter_min / scatter_max (x.at[idx].min / .max): operand and updates drawn
+    # together without ties, so each result has one clear winner
+    **{name: [
+        Case(lambda x, v, p=prim: p.bind(x, np.array([0, 2]), v, axis=0),
+             *np.split(distinct((6,)), [4])),
+        Case(lambda x, v, p=prim: p.bind(x, np.array([1, 1, 3, 1]), v, axis=0),
+             *np.split(distinct((8,)), [4]), label="repeated"),
+        Case(lambda x, v, p=prim: p.bind(x, np.array([2, -1]), v, axis=1),
+             *[a.reshape(s) for a, s in zip(np.split(distinct((10,)), [6]), [(2, 3), (2, 2)])],
+             label="axis1_negative"),
+        Case(lambda x, v, p=prim: p.bind(x, np.array(1), v, axis=0),
+             *[a.reshape(s) for a, s in zip(np.split(distinct((4,)), [3]), [(3,), ()])],
+             label="0d_index"),
+        Case(lambda x, v, p=prim: cnp.sum(p.bind(x, np.array([2, 0, 2]), v, axis=0) * x),
+             *np.split(distinct((6,)), [3]), label="fan_out"),
+    ] for name, prim in (("scatter_min", P.scatter_min_p), ("scatter_max", P.scatter_max_p))},
     # -- issue 4, group C (linear algebra) --
+    # matrices: well conditioned (random + 4 I) or symmetric positive definite
+    "solve": [Case(cnp.linalg.solve, ANY((3, 3)) + 4 * np.eye(3), ANY((3, 2))),
+              Case(cnp.linalg.solve, ANY((2, 3, 3)) + 4 * np.eye(3), ANY((3,)),
+                   label="vector_broadcast"),
+              Case(cnp.linalg.inv, ANY((2, 3, 3)) + 4 * np.eye(3), label="inv"),
+              Case(lambda a: cnp.linalg.solve(a, a[..., :1] * a[..., 1:]),
+                   ANY((3, 3)) + 4 * np.eye(3), label="fan_out")],
+    "triangular_solve": [
+        Case(lambda a, b: P.triangular_solve_p.bind(
+            a, b, left_side=True, lower=True, transpose_a=False, unit_diagonal=False),
+            ANY((3, 3)) + 4 * np.eye(3), ANY((3, 2))),
+        Case(lambda a, b: P.triangular_solve_p.bind(
+            a, b, left_side=False, lower=False, transpose_a=True, unit_diagonal=False),
+            ANY((2, 3, 3)) + 4 * np.eye(3), ANY((2, 2, 3)), label="right_upper_transposed"),
+        Case(lambda a, b: P.triangular_solve_p.bind(
+            a, b, left_side=True, lower=False, transpose_a=False, unit_diagonal=True),
+            ANY((3, 3)), ANY((3, 1)), label="unit_diagonal")],
+    "slogdet": [Case(lambda a: cnp.linalg.slogdet(a)[1], ANY((3, 3)) + 4 * np.eye(3)),
+                Case(lambda a: cnp.linalg.slogdet(a).logabsdet, ANY((2, 3, 3)), label="batch"),
+                Case(cnp.linalg.det, ANY((3, 3)), label="det"),
+                Case(cnp.linalg.det, ANY((1, 1)), label="det_1x1")],
+    "cholesky": [Case(cnp.linalg.cholesky, (lambda x: x @ x.T + 3 * np.eye(3))(ANY((3, 3)))),
+                 Case(lambda a: cnp.linalg.cholesky(a, upper=True),
+                      (lambda x: x @ x.mT + 3 * np.eye(3))(ANY((2, 3, 3))), label="upper")],
+    "qr": [Case(lambda a: cnp.linalg.qr(a).Q, ANY((4, 3)), label="Q_tall"),
+           Case(lambda a: cnp.linalg.qr(a).R, ANY((4, 3)), label="R_tall"),
+           Case(lambda a: cnp.linalg.qr(a).Q, ANY((2, 3, 3)), label="Q_square"),
+           Case(lambda a: cnp.linalg.qr(a).R, ANY((2, 5)), label="R_wide"),
+           Case(lambda a: cnp.linalg.qr(a).Q, ANY((2, 5)), label="Q_wide")],
+    "eigh": [Case(lambda a: cnp.linalg.eigh(a).eigenvalues, ANY((3, 3)), label="w"),
+             Case(lambda a: cnp.linalg.eigh(a).eigenvectors, ANY((3, 3)), label="V"),
+             Case(lambda a: cnp.linalg.eigh(a, UPLO="U").eigenvectors, ANY((2, 3, 3)),
+                  label="V_upper")],
+    "svd": [Case(lambda a: cnp.linalg.svd(a, full_matrices=False).U, ANY((4, 3)), label="U"),
+            Case(lambda a: cnp.linalg.svd(a, full_matrices=False).S, ANY((4, 3)), label="S"),
+            Case(lambda a: cnp.linalg.svd(a, full_matrices=False).Vh, ANY((4, 3)), label="Vh"),
+            Case(lambda a: cnp.linalg.svd(a, full_matrices=False).Vh, ANY((2, 2, 4)),
+                 label="Vh_wide"),
+            Case(lambda a: cnp.linalg.svd(a).U, ANY((3, 3)), label="U_square_full")],
+    "pinv": [Case(cnp.linalg.pinv, ANY((4, 3)), label="tall"),
+             Case(cnp.linalg.pinv, ANY((2, 2, 3)), label="wide"),
+             Case(lambda a: cnp.linalg.pinv(a, hermitian=True), ANY((3, 3)) + 4 * np.eye(3),
+                  label="hermitian")],
 }
 
 

@@ -523,10 +523,460 @@ row("lecture", lambda m, x, y: y * m.log(x) + m.sqrt(y * m.log(x)), pos(3), pos(
 
 
 # -- issue 4, group A (elementwise, reductions, cumulative, sorting, scipy.special) --
+_rga = np.random.default_rng(41)   # group A's own draws: other rows keep theirs
+
+
+def _a(*shape, lo=-2.0, hi=2.0):
+    return np.asarray(_rga.uniform(lo, hi, shape), np.float64)
+
+
+def _ai(*shape, lo=-4, hi=5):
+    return np.asarray(_rga.integers(lo, hi, shape), np.int64)
+
+
+_A23, _A234, _A5, _B23 = _a(2, 3), _a(2, 3, 4), _a(5), _a(2, 3)
+_SPECIAL = np.array([-0.0, 0.0, np.nan, -np.nan, np.inf, -np.inf, -1.5, 2.0])
+_NAN_ROW = np.array([1.0, np.nan, -2.0, 0.5])
+
+# elementwise: ufuncs, with NumPy's dtypes (integers, float32, weak scalars)
+for _name in ["fabs", "signbit", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "sinc",
+              "fix", "real", "imag", "conj", "conjugate", "nan_to_num", "round", "around"]:
+    def _f(m, x, _name=_name):
+        return getattr(m, _name)(x)
+    row(f"{_name}[f64]", _f, _A23)
+    row(f"{_name}[0d]", _f, np.array(-0.75))
+    row(f"{_name}[f32]", _f, _a(4).astype(np.float32))
+    row(f"{_name}[int]", _f, _ai(2, 3))
+    row(f"{_name}[special]", _f, _SPECIAL)
+row("sinc[zeros]", lambda m, x: m.sinc(x), np.array([0.0, 1.0, -0.5, 0.0, 2.5]))
+row("round[decimals=2]", lambda m, x: m.round(x, 2), _A23 * 10)
+row("round[decimals=-1]", lambda m, x: m.round(x, -1), _A23 * 100)
+row("round[int,decimals=-1]", lambda m, x: m.round(x, -1), np.array([123, 155, -145, 5]))
+row("round[half-even]", lambda m, x: m.round(x), np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]))
+row("around[f32,decimals=1]", lambda m, x: m.around(x, decimals=1), _a(5).astype(np.float32))
+row("x.round(1)", lambda m, x: x.round(1), _A23)
+row("nan_to_num[values]", lambda m, x: m.nan_to_num(x, nan=-1.0, posinf=9.0, neginf=-9.0),
+    _SPECIAL)
+row("x.imag", lambda m, x: x.imag + x, _A23)
+
+for _name in ["float_power", "fmax", "fmin", "logaddexp2", "heaviside", "copysign", "divmod"]:
+    def _f(m, x, y, _name=_name):
+        return getattr(m, _name)(x, y)
+    _y = _a(2, 3, lo=0.5, hi=2.0) * np.where(_rga.integers(0, 2, (2, 3)) == 1, 1, -1)
+    _base = np.abs(_A23) + 0.1 if _name == "float_power" else _A23
+    row(f"{_name}[2x3,2x3]", _f, _base, _y)
+    row(f"{_name}[3x1,4]", _f, np.abs(_a(3, 1)) + 0.1, _a(4, lo=0.5, hi=2.0))
+    row(f"{_name}[0d,2x3]", _f, np.array(1.25), _y)
+    row(f"{_name}[f32,f32]", _f, _base.astype(np.float32), _y.astype(np.float32))
+    row(f"{_name}[f32,1.5]", lambda m, x, _name=_name: getattr(m, _name)(x, 1.5),
+        np.abs(_a(3)).astype(np.float32) + 0.1)
+    row(f"{_name}[2.5,x]", lambda m, x, _name=_name: getattr(m, _name)(2.5, x), _y)
+    row(f"{_name}[int,int]", _f, _ai(2, 3, lo=1, hi=5), _ai(2, 3, lo=1, hi=4))
+row("fmax[nan]", lambda m, x, y: m.fmax(x, y), _NAN_ROW, np.array([np.nan, np.nan, 3.0, 0.5]))
+row("fmin[nan]", lambda m, x, y: m.fmin(x, y), _NAN_ROW, np.array([np.nan, np.nan, 3.0, 0.5]))
+row("fmax[nan,scalar]", lambda m, x: m.fmax(x, 0.0), _NAN_ROW)
+row("fmin[nan-constant]", lambda m, x: m.fmin(np.array([np.nan, 1.0, np.nan, 0.0]), x), _NAN_ROW)
+row("maximum[nan]", lambda m, x, y: m.maximum(x, y), _NAN_ROW, np.array([np.nan, 0.0, 3.0, 0.5]))
+row("heaviside[zeros]", lambda m, x, y: m.heaviside(x, y), np.array([-1.0, 0.0, 2.0, 0.0, np.nan]),
+    np.array([0.5, 0.25, 0.5, 1.0, 0.5]))
+row("copysign[signed-zeros]", lambda m, x, y: m.copysign(x, y), np.array([1.0, -2.0, 0.0, 3.0]),
+    np.array([-0.0, 0.0, -1.0, np.nan]))
+row("logaddexp2[large]", lambda m, x, y: m.logaddexp2(x, y), np.array([1000.0, -1000.0, 0.0]),
+    np.array([0.0, 0.0, 0.0]))
+row("logaddexp[special]", lambda m, x, y: m.logaddexp(x, y),
+    np.array([np.inf, -np.inf, 1000.0, -1000.0, np.nan]),
+    np.array([np.inf, -np.inf, 0.0, 0.0, 1.0]))
+row("hypot[special]", lambda m, x, y: m.hypot(x, y), np.array([0.0, np.inf, 1e200, 3.0]),
+    np.array([0.0, np.nan, 1e200, -4.0]))
+row("divmod[int]", lambda m, x: m.divmod(x, 3), np.array([-7, -1, 0, 5, 8]))
+row("float_power[x,2]", lambda m, x: m.float_power(x, 2), _A23)
+row("float_power[int,-1]", lambda m, x: m.float_power(x, -1), np.array([1, 2, 4]))
+
+# reductions: all, any, count_nonzero, cumulative
+_BOOLISH = np.array([[0.0, 1.5, np.nan], [2.0, 0.0, -1.0]])
+for _name in ["all", "any", "count_nonzero"]:
+    _kw = [dict(), dict(axis=0), dict(axis=1), dict(axis=-1, keepdims=True),
+           dict(axis=(0, 1)), dict(axis=())] if _name != "count_nonzero" else \
+        [dict(), dict(axis=0), dict(axis=1, keepdims=True), dict(axis=(0, 1))]
+    for _k in _kw:
+        _label = ",".join(f"{k}={v}" for k, v in _k.items())
+        row(f"{_name}[{_label}]", lambda m, x, _n=_name, _k=_k: getattr(m, _n)(x, **_k), _BOOLISH)
+    row(f"{_name}[bool]", lambda m, x, _n=_name: getattr(m, _n)(x > 0, axis=0), _A23)
+    row(f"{_name}[int]", lambda m, x, _n=_name: getattr(m, _n)(x), np.array([0, 3, -1]))
+    row(f"{_name}[0d]", lambda m, x, _n=_name: getattr(m, _n)(x), np.array(0.0))
+    row(f"{_name}[empty]", lambda m, x, _n=_name: getattr(m, _n)(x, axis=0), np.zeros((0, 3)))
+row("x.all()", lambda m, x: x.all(), _A23)
+row("x.any(axis=1,keepdims)", lambda m, x: x.any(axis=1, keepdims=True), _BOOLISH)
+for _name in ["cumsum", "cumprod"]:
+    for _axis in [None, 0, 1, -1]:
+        row(f"{_name}[axis={_axis}]", lambda m, x, _n=_name, _a=_axis: getattr(m, _n)(x, axis=_a),
+            _A234)
+    row(f"{_name}[1d]", lambda m, x, _n=_name: getattr(m, _n)(x), _A5)
+    row(f"{_name}[0d]", lambda m, x, _n=_name: getattr(m, _n)(x), np.array(1.5))
+    row(f"{_name}[f32]", lambda m, x, _n=_name: getattr(m, _n)(x, axis=0), _A23.astype(np.float32))
+    row(f"{_name}[int32]", lambda m, x, _n=_name: getattr(m, _n)(x, axis=1),
+        _ai(2, 3).astype(np.int32))
+    row(f"{_name}[bool]", lambda m, x, _n=_name: getattr(m, _n)(x > 0), _A23)
+    row(f"{_name}[dtype=f32]", lambda m, x, _n=_name: getattr(m, _n)(x, dtype=np.float32), _A5)
+    row(f"{_name}[zeros]", lambda m, x, _n=_name: getattr(m, _n)(x),
+        np.array([1.5, 0.0, 2.0, 0.0, -1.0]))
+row("x.cumsum(axis=0)", lambda m, x: x.cumsum(axis=0), _A23)
+row("x.cumprod()", lambda m, x: x.cumprod(), _A23)
+row("np.add.accumulate", lambda m, x: np.add.accumulate(x), _A23)
+row("np.multiply.accumulate[axis=1]", lambda m, x: np.multiply.accumulate(x, axis=1), _A23)
+for _name in ["cumulative_sum", "cumulative_prod"]:
+    row(f"{_name}[1d]", lambda m, x, _n=_name: getattr(m, _n)(x), _A5)
+    row(f"{_name}[axis=1]", lambda m, x, _n=_name: getattr(m, _n)(x, axis=1), _A23)
+    row(f"{_name}[include_initial]", lambda m, x, _n=_name: getattr(m, _n)(
+        x, axis=0, include_initial=True), _A23)
+    row(f"{_name}[int]", lambda m, x, _n=_name: getattr(m, _n)(x), _ai(4))
+
+# statistics
+for _name in ["var", "std"]:
+    for _k in [dict(), dict(axis=0), dict(axis=(0, 2)), dict(axis=-1, keepdims=True),
+               dict(ddof=1), dict(axis=1, ddof=2), dict(correction=1, axis=0),
+               dict(axis=0, dtype=np.float32)]:
+        _label = ",".join(f"{k}={v}" for k, v in _k.items())
+        row(f"{_name}[{_label}]", lambda m, x, _n=_name, _k=_k: getattr(m, _n)(x, **_k), _A234)
+    row(f"{_name}[int]", lambda m, x, _n=_name: getattr(m, _n)(x, axis=0), _ai(4, 3))
+    row(f"{_name}[f32]", lambda m, x, _n=_name: getattr(m, _n)(x), _A23.astype(np.float32))
+    row(f"{_name}[0d]", lambda m, x, _n=_name: getattr(m, _n)(x), np.array(2.0))
+    row(f"{_name}[ddof=n]", lambda m, x, _n=_name: getattr(m, _n)(x, axis=0, ddof=2), _A23)
+row("x.std(ddof=1)", lambda m, x: x.std(ddof=1), _A23)
+row("average", lambda m, x: m.average(x), _A23)
+row("average[axis=0]", lambda m, x: m.average(x, axis=0), _A23)
+row("average[weights]", lambda m, x, w: m.average(x, weights=w), _A23, np.abs(_B23) + 0.1)
+row("average[weights,axis=1]", lambda m, x, w: m.average(x, axis=1, weights=w), _A23,
+    np.abs(_B23) + 0.1)
+row("average[1d-weights]", lambda m, x, w: m.average(x, axis=1, weights=w), _A234[0],
+    np.array([0.5, 1.0, 2.0, 0.25]))
+row("average[tuple-axis-weights]", lambda m, x, w: m.average(x, axis=(2, 0), weights=w), _A234,
+    np.abs(_a(4, 2)) + 0.1)
+row("average[returned]", lambda m, x, w: m.average(x, axis=0, weights=w, returned=True), _A23,
+    np.abs(_B23) + 0.1)
+row("average[returned,no-weights]", lambda m, x: m.average(x, axis=1, returned=True), _A23)
+row("average[keepdims]", lambda m, x, w: m.average(x, axis=1, weights=w, keepdims=True), _A23,
+    np.abs(_B23) + 0.1)
+row("average[int,f32-weights]", lambda m, x, w: m.average(x, axis=0, weights=w), _ai(2, 3),
+    np.array([[1.0, 2.0, 0.5], [0.5, 1.0, 1.0]], np.float32))
+row("average[f32]", lambda m, x: m.average(x, axis=0), _A23.astype(np.float32))
+for _k in [dict(), dict(axis=0), dict(axis=(0, 2)), dict(axis=1, keepdims=True)]:
+    _label = ",".join(f"{k}={v}" for k, v in _k.items())
+    row(f"ptp[{_label}]", lambda m, x, _k=_k: m.ptp(x, **_k), _A234)
+row("ptp[int]", lambda m, x: m.ptp(x, axis=1), _ai(3, 4))
+
+# order statistics and sorting
+for _name in ["median", "quantile", "percentile"]:
+    _q = {"median": (), "quantile": (0.3,), "percentile": (30,)}[_name]
+    for _k in [dict(), dict(axis=0), dict(axis=-1), dict(axis=(0, 2)), dict(axis=1, keepdims=True),
+               dict(axis=(1, 2), keepdims=True)]:
+        _label = ",".join(f"{k}={v}" for k, v in _k.items())
+        row(f"{_name}[{_label}]", lambda m, x, _n=_name, _q=_q, _k=_k: getattr(m, _n)(x, *_q, **_k),
+            _A234)
+    row(f"{_name}[odd]", lambda m, x, _n=_name, _q=_q: getattr(m, _n)(x, *_q), _A5)
+    row(f"{_name}[even]", lambda m, x, _n=_name, _q=_q: getattr(m, _n)(x, *_q), _a(6))
+    row(f"{_name}[int]", lambda m, x, _n=_name, _q=_q: getattr(m, _n)(x, *_q, axis=0), _ai(4, 3))
+    row(f"{_name}[f32]", lambda m, x, _n=_name, _q=_q: getattr(m, _n)(x, *_q),
+        _A23.astype(np.float32))
+    row(f"{_name}[nan]", lambda m, x, _n=_name, _q=_q: getattr(m, _n)(x, *_q, axis=1),
+        np.array([[1.0, np.nan, 3.0], [4.0, 2.0, 0.0]]))
+    row(f"{_name}[0d]", lambda m, x, _n=_name, _q=_q: getattr(m, _n)(x, *_q), np.array(2.5))
+for _name, _qs in [("quantile", [0.0, 0.25, 0.5, 1.0]), ("percentile", [0, 10, 62.5, 100])]:
+    row(f"{_name}[list-q]", lambda m, x, _n=_name, _qs=_qs: getattr(m, _n)(x, _qs), _a(7))
+    row(f"{_name}[array-q,axis=1]", lambda m, x, _n=_name, _qs=_qs: getattr(m, _n)(
+        x, np.array(_qs), axis=1), _A234[0])
+    row(f"{_name}[2d-q,keepdims]", lambda m, x, _n=_name, _qs=_qs: getattr(m, _n)(
+        x, np.array(_qs).reshape(2, 2), axis=0, keepdims=True), _A23)
+    row(f"{_name}[f32,array-q]", lambda m, x, _n=_name, _qs=_qs: getattr(m, _n)(
+        x, np.array(_qs, np.float32)), _a(5).astype(np.float32))
+    for _method in ["lower", "higher", "nearest", "midpoint"]:
+        row(f"{_name}[method={_method}]", lambda m, x, _n=_name, _qs=_qs, _m=_method: getattr(
+            m, _n)(x, _qs, axis=0, method=_method), _a(6, 2))
+    row(f"{_name}[int,lower]", lambda m, x, _n=_name, _qs=_qs: getattr(m, _n)(
+        x, _qs, method="lower"), _ai(5))
+for _axis in [-1, 0, 1, None]:
+    row(f"sort[axis={_axis}]", lambda m, x, _a=_axis: m.sort(x, axis=_a), _A234)
+    row(f"argsort[axis={_axis}]", lambda m, x, _a=_axis: m.argsort(x, axis=_a), _A234)
+row("sort[1d]", lambda m, x: m.sort(x), _A5)
+row("sort[nan,inf]", lambda m, x: m.sort(x), _SPECIAL)
+row("sort[int]", lambda m, x: m.sort(x, axis=0), _ai(4, 3))
+row("sort[f32]", lambda m, x: m.sort(x), _A23.astype(np.float32))
+row("sort[0d,axis=None]", lambda m, x: m.sort(x, axis=None), np.array(1.5))
+row("sort[kind=stable]", lambda m, x: m.sort(x, kind="stable"), np.array([2.0, 1.0, 2.0, 1.0]))
+row("argsort[ties,stable]", lambda m, x: m.argsort(x, kind="stable"),
+    np.array([2.0, 1.0, 2.0, 1.0, 0.0, 1.0]))
+row("argsort[int,stable]", lambda m, x: m.argsort(x, axis=0, stable=True), _ai(5, 2))
+row("argsort[f32]", lambda m, x: m.argsort(x), _A23.astype(np.float32))
+row("x.argsort()", lambda m, x: x.argsort(), _A23)
+row("sort[top-k]", lambda m, x: m.sort(x, axis=-1)[..., -2:], _A234)
 
 # -- issue 4, group B (shapes, construction, indexing) --
+V6, M34B, T234 = f64(6), f64(3, 4), f64(2, 3, 4)
+row("atleast_1d[two]", lambda m, x, y: m.atleast_1d(x, y), np.array(1.0), f64(2))
+row("atleast_2d[two]", lambda m, x, y: m.atleast_2d(x, y), np.array(1.0), X3)
+row("atleast_3d[0d]", lambda m, x: m.atleast_3d(x), np.array(1.0))
+row("atleast_3d[1d]", lambda m, x: m.atleast_3d(x), f64(3))
+row("atleast_3d[2d]", lambda m, x: m.atleast_3d(x), X)
+row("atleast_3d[3d,two]", lambda m, x, y: m.atleast_3d(x, y), X3, f64(2))
+row("copy", lambda m, x: m.copy(x) * 2.0, X)
+row("x.copy()", lambda m, x: x.copy(), X)
+row("fliplr", lambda m, x: m.fliplr(x), X3)
+row("flipud", lambda m, x: m.flipud(x), f64(4))
+row("rot90", lambda m, x: m.rot90(x), M34B)
+row("rot90[k=2]", lambda m, x: m.rot90(x, 2), M34B)
+row("rot90[k=3,axes=(1,2)]", lambda m, x: m.rot90(x, 3, axes=(1, 2)), T234)
+row("rot90[k=-1,axes=(2,0)]", lambda m, x: m.rot90(x, -1, axes=(2, 0)), T234)
+row("rot90[k=4]", lambda m, x: m.rot90(x, 4), M34B)
+row("roll", lambda m, x: m.roll(x, 2), V6)
+row("roll[negative]", lambda m, x: m.roll(x, -7), V6)
+row("roll[flat]", lambda m, x: m.roll(x, 5), M34B)
+row("roll[axis=1]", lambda m, x: m.roll(x, 1, axis=1), M34B)
+row("roll[axes]", lambda m, x: m.roll(x, (1, -2), axis=(0, 2)), T234)
+row("roll[same-axis-twice]", lambda m, x: m.roll(x, (1, 2), axis=(1, 1)), T234)
+row("roll[0]", lambda m, x: m.roll(x, 4, axis=0), M34B[:2])
+row("dstack", lambda m, x, y: m.dstack([x, y]), X, f64(2, 3))
+row("dstack[1d]", lambda m, x, y: m.dstack((x, y)), f64(3), f64(3))
+row("dstack[0d]", lambda m, x, y: m.dstack((x, y)), np.array(1.0), np.array(2.0))
+row("column_stack", lambda m, x, y: m.column_stack([x, y]), f64(3), f64(3))
+row("column_stack[2d,1d]", lambda m, x, y: m.column_stack([x, y]), f64(3, 2), f64(3))
+row("column_stack[f32,f64]", lambda m, x, y: m.column_stack([x, y]), f32(2), f64(2))
+row("append", lambda m, x, y: m.append(x, y), X, f64(3))
+row("append[axis=0]", lambda m, x, y: m.append(x, y, axis=0), X, f64(1, 3))
+row("append[const]", lambda m, x: m.append(x, [1.0, 2.0]), np.array(0.5))
+row("split", lambda m, x: m.split(x, 3), V6)
+row("split[indices]", lambda m, x: m.split(x, [1, 3]), V6)
+row("split[axis=1]", lambda m, x: m.split(x, 2, axis=1), M34B)
+row("split[axis=-1,indices]", lambda m, x: m.split(x, [2, 2, 10], axis=-1), T234)
+row("array_split", lambda m, x: m.array_split(x, 4), V6)
+row("array_split[axis=1]", lambda m, x: m.array_split(x, 3, axis=1), M34B)
+row("array_split[negative-indices]", lambda m, x: m.array_split(x, [-2, 5]), V6)
+row("hsplit", lambda m, x: m.hsplit(x, 2), M34B)
+row("hsplit[1d]", lambda m, x: m.hsplit(x, [2]), V6)
+row("vsplit", lambda m, x: m.vsplit(x, 3), M34B)
+row("dsplit", lambda m, x: m.dsplit(x, [1, 3]), T234)
+row("tile", lambda m, x: m.tile(x, 3), f64(2))
+row("tile[2d-reps]", lambda m, x: m.tile(x, (2, 3)), f64(2))
+row("tile[matrix]", lambda m, x: m.tile(x, (2, 1)), X)
+row("tile[fewer-reps]", lambda m, x: m.tile(x, 2), X)
+row("tile[0d]", lambda m, x: m.tile(x, (2, 2)), np.array(1.5))
+row("tile[ones]", lambda m, x: m.tile(x, (1, 1)), X)
+row("tile[zero]", lambda m, x: m.tile(x, (0, 2)), X)
+row("repeat", lambda m, x: m.repeat(x, 2), X)
+row("repeat[axis=0]", lambda m, x: m.repeat(x, 3, axis=0), X)
+row("repeat[counts]", lambda m, x: m.repeat(x, [1, 0, 2], axis=1), X)
+row("repeat[axis=-1,0d]", lambda m, x: m.repeat(x, np.array(2), axis=-1), X3)
+row("repeat[0d]", lambda m, x: m.repeat(x, 3), np.array(2.0))
+row("repeat[int]", lambda m, x: m.repeat(x, 2), i64(3))
+row("x.repeat", lambda m, x: x.repeat(2, axis=1), X)
+for _mode in ["constant", "edge", "reflect", "symmetric", "wrap"]:
+    row(f"pad[{_mode}]", lambda m, x, _mode=_mode: m.pad(x, ((1, 2), (3, 0)), mode=_mode), X)
+    row(f"pad[{_mode},wide]", lambda m, x, _mode=_mode: m.pad(x, (5, 7), mode=_mode), f64(3))
+row("pad[int-width]", lambda m, x: m.pad(x, 2), X3)
+row("pad[value]", lambda m, x: m.pad(x, (1, 2), constant_values=-1.5), X)
+row("pad[per-side-values]", lambda m, x: m.pad(x, 1, constant_values=((1, 2), (3, 4))), X)
+row("pad[int,float-value]", lambda m, x: m.pad(x, 1, constant_values=2.7), i64(3))
+row("pad[f32]", lambda m, x: m.pad(x, (2, 0), mode="reflect"), f32(4))
+row("pad[0d]", lambda m, x: m.pad(x, 3), np.array(2.0))
+row("pad[traced-value]", lambda m, x, c: m.pad(x, ((0, 1), (2, 1)), constant_values=c), X,
+    np.array(0.5))
+row("pad[reflect-1]", lambda m, x: m.pad(x, (2, 3), mode="reflect"), f64(1))
+row("diagonal", lambda m, x: m.diagonal(x), M34B)
+row("diagonal[offset=1]", lambda m, x: m.diagonal(x, 1), M34B)
+row("diagonal[offset=-2]", lambda m, x: m.diagonal(x, -2), M34B)
+row("diagonal[offset=9]", lambda m, x: m.diagonal(x, 9), M34B)
+row("diagonal[axes]", lambda m, x: m.diagonal(x, 1, axis1=2, axis2=0), T234)
+row("diagonal[wide]", lambda m, x: m.diagonal(x, -1), f64(2, 5))
+row("x.diagonal()", lambda m, x: x.diagonal(), M34B)
+row("trace", lambda m, x: m.trace(x), f64(3, 3))
+row("trace[offset]", lambda m, x: m.trace(x, -1), M34B)
+row("trace[axes]", lambda m, x: m.trace(x, 0, 1, 2), T234)
+row("trace[int]", lambda m, x: m.trace(x), i64(3, 3).astype(np.int32))
+row("trace[dtype]", lambda m, x: m.trace(x, dtype=np.float32), f64(2, 2))
+row("diag[1d]", lambda m, x: m.diag(x), f64(3))
+row("diag[1d,k=2]", lambda m, x: m.diag(x, 2), f64(3))
+row("diag[1d,k=-1]", lambda m, x: m.diag(x, k=-1), f64(4))
+row("diag[2d]", lambda m, x: m.diag(x), M34B)
+row("diag[2d,k=1]", lambda m, x: m.diag(x, 1), M34B)
+row("diag[1d,one]", lambda m, x: m.diag(x), f64(1))
+row("diag[int]", lambda m, x: m.diag(x, 1), i64(2))
+row("diagflat", lambda m, x: m.diagflat(x), f64(2, 2))
+row("diagflat[k=-1]", lambda m, x: m.diagflat(x, -1), f64(3))
+row("triu", lambda m, x: m.triu(x), M34B)
+row("triu[k=1]", lambda m, x: m.triu(x, 1), M34B)
+row("triu[batched,k=-1]", lambda m, x: m.triu(x, -1), T234)
+row("triu[1d]", lambda m, x: m.triu(x), f64(3))
+row("triu[int]", lambda m, x: m.triu(x), i64(3, 3))
+row("tril", lambda m, x: m.tril(x), M34B)
+row("tril[k=-1]", lambda m, x: m.tril(x, -1), M34B)
+row("tril[k=2,batched]", lambda m, x: m.tril(x, 2), T234)
+row("tril[f32]", lambda m, x: m.tril(x), f32(3, 3))
+row("eye*x", lambda m, x: m.eye(3) * x, f64(3, 3))
+row("eye[k]*x", lambda m, x: m.eye(3, 4, k=1) @ x, f64(4))
+row("identity+x", lambda m, x: m.identity(2) + x, f64(2, 2))
+row("zeros+x", lambda m, x: m.zeros((2, 3)) + x, X)
+row("ones*x", lambda m, x: m.ones(3, np.float32) * x, f32(3))
+row("full", lambda m, x: m.full((2, 3), 1.5) * x, X)
+row("full[int]", lambda m, x: m.full(3, 7) + x, i64(3))
+row("arange", lambda m, x: m.arange(6) * x, V6)
+row("arange[start,stop,step]", lambda m, x: m.arange(1.0, 2.0, 0.25) + x, f64(4))
+row("arange[dtype]", lambda m, x: m.arange(3, dtype=np.float32) * x, f32(3))
+row("linspace", lambda m, x, y: m.linspace(x, y, 7), np.array(-1.0), np.array(2.0))
+row("linspace[const-stop]", lambda m, x: m.linspace(x, 1.0, 5), np.array(-1.0))
+row("linspace[no-endpoint]", lambda m, x, y: m.linspace(x, y, 4, endpoint=False),
+    np.array(0.5), np.array(2.0))
+row("linspace[retstep]", lambda m, x, y: m.linspace(x, y, 6, retstep=True), np.array(0.0),
+    np.array(3.0))
+row("linspace[arrays]", lambda m, x, y: m.linspace(x, y, 3), f64(2), f64(3, 1))
+row("linspace[axis=-1]", lambda m, x, y: m.linspace(x, y, 4, axis=-1), f64(2), f64(2))
+row("linspace[num=1]", lambda m, x, y: m.linspace(x, y, 1), np.array(1.0), np.array(2.0))
+row("linspace[num=0]", lambda m, x, y: m.linspace(x, y, 0), np.array(1.0), np.array(2.0))
+row("linspace[f32]", lambda m, x, y: m.linspace(x, y, 5), f32(), f32())
+row("linspace[int-dtype]", lambda m, x: m.linspace(x, 10.0, 4, dtype=np.int64), np.array(-3.5))
+row("meshgrid", lambda m, x, y: m.meshgrid(x, y), f64(3), f64(2))
+row("meshgrid[ij]", lambda m, x, y: m.meshgrid(x, y, indexing="ij"), f64(3), f64(2))
+row("meshgrid[sparse]", lambda m, x, y: m.meshgrid(x, y, sparse=True), f64(3), f64(2))
+row("meshgrid[3]", lambda m, x, y, z: m.meshgrid(x, y, z), f64(2), f64(3), f64(2, 2))
+row("meshgrid[1]", lambda m, x: m.meshgrid(x), f64(3))
+row("take", lambda m, x: m.take(x, [5, 0, 0, -1]), X)
+row("take[axis=1]", lambda m, x: m.take(x, [[2, 0], [1, 1]], axis=1), X)
+row("take[scalar]", lambda m, x: m.take(x, 1, axis=0), X)
+row("take[wrap]", lambda m, x: m.take(x, [4, -5, 7], axis=-1, mode="wrap"), X)
+row("take[clip]", lambda m, x: m.take(x, [4, -5, 1], axis=1, mode="clip"), X)
+row("take[traced]", lambda m, x, i: m.take(x, i, axis=0), X3, np.array([1, 0, 1]))
+row("take[traced,wrap]", lambda m, x, i: m.take(x, i, mode="wrap"), V6, np.array([7, -8]))
+row("take[traced,clip]", lambda m, x, i: m.take(x, i, mode="clip"), V6, np.array([7, -8, 2]))
+row("take[bool]", lambda m, x: m.take(x, np.array([True, False])), V6)
+row("x.take", lambda m, x: x.take([2, 0], axis=1), X)
+row("take_along_axis", lambda m, x: m.take_along_axis(x, np.array([[0, 2], [1, 1]]), 1), X)
+row("take_along_axis[axis=0]", lambda m, x: m.take_along_axis(x, np.array([[1, 0, 1]]), 0), X)
+row("take_along_axis[3d]", lambda m, x: m.take_along_axis(x, np.array([[[3], [0], [-1]]]), -1),
+    X3)
+row("take_along_axis[None]", lambda m, x: m.take_along_axis(x, np.array([5, 0]), None), X)
+row("take_along_axis[traced]", lambda m, x, i: m.take_along_axis(x, i, axis=1), X,
+    np.array([[2, 0], [-1, 1]]))
+row("take_along_axis[argmax]", lambda m, x: m.take_along_axis(
+    x, m.expand_dims(m.argmax(x, axis=1), 1), axis=1), X)
 
 # -- issue 4, group C (linear algebra) --
+def _well(*s):
+    return f64(*s) + 4 * np.eye(s[-1])
+
+
+def _spd(*s):
+    x = f64(*s)
+    return x @ np.swapaxes(x, -1, -2) + s[-1] * np.eye(s[-1])
+
+
+LA_SQ, LA_SQ3, LA_TALL, LA_WIDE = _well(3, 3), _well(2, 3, 3), f64(4, 3), f64(2, 4)
+LA_SPD, LA_SPD3 = _spd(3, 3), _spd(2, 3, 3)
+row("linalg.solve[matrix]", lambda m, a, b: m.linalg.solve(a, b), LA_SQ, f64(3, 2))
+row("linalg.solve[vector]", lambda m, a, b: m.linalg.solve(a, b), LA_SQ, f64(3))
+row("linalg.solve[batch,vector]", lambda m, a, b: m.linalg.solve(a, b), LA_SQ3, f64(3))
+row("linalg.solve[broadcast]", lambda m, a, b: m.linalg.solve(a, b), _well(2, 1, 3, 3),
+    f64(4, 3, 2))
+row("linalg.solve[f32]", lambda m, a, b: m.linalg.solve(a, b), LA_SQ.astype(np.float32),
+    f32(3, 2))
+row("linalg.solve[int]", lambda m, a, b: m.linalg.solve(a, b), np.array([[3, 1], [1, 2]]),
+    np.array([1, 2]))
+row("linalg.inv", lambda m, a: m.linalg.inv(a), LA_SQ)
+row("linalg.inv[batch,f32]", lambda m, a: m.linalg.inv(a), LA_SQ3.astype(np.float32))
+row("linalg.det", lambda m, a: m.linalg.det(a), f64(3, 3))
+row("linalg.det[batch]", lambda m, a: m.linalg.det(a), f64(2, 4, 4))
+row("linalg.slogdet", lambda m, a: m.linalg.slogdet(a), f64(3, 3))
+row("linalg.slogdet[batch]", lambda m, a: m.linalg.slogdet(a), f64(2, 2, 2))
+row("linalg.cholesky", lambda m, a: m.linalg.cholesky(a), LA_SPD)
+row("linalg.cholesky[upper,batch]", lambda m, a: m.linalg.cholesky(a, upper=True), LA_SPD3)
+row("linalg.qr", lambda m, a: m.linalg.qr(a), LA_TALL)
+row("linalg.qr[wide,batch]", lambda m, a: m.linalg.qr(a), f64(2, 2, 4))
+row("linalg.qr[r]", lambda m, a: m.linalg.qr(a, mode="r"), LA_TALL)
+row("linalg.qr[complete]", lambda m, a: m.linalg.qr(a, mode="complete"), LA_TALL)
+row("linalg.eigh", lambda m, a: m.linalg.eigh(a), f64(3, 3))
+row("linalg.eigh[U,batch]", lambda m, a: m.linalg.eigh(a, UPLO="U"), f64(2, 3, 3))
+row("linalg.eigvalsh", lambda m, a: m.linalg.eigvalsh(a), LA_SPD)
+row("linalg.svd", lambda m, a: m.linalg.svd(a), f64(3, 3))
+row("linalg.svd[full,tall]", lambda m, a: m.linalg.svd(a), LA_TALL)
+row("linalg.svd[thin,batch]", lambda m, a: m.linalg.svd(a, full_matrices=False), f64(2, 3, 5))
+row("linalg.svd[values]", lambda m, a: m.linalg.svd(a, compute_uv=False), LA_WIDE)
+row("linalg.svd[hermitian]", lambda m, a: m.linalg.svd(a, hermitian=True), LA_SPD)
+row("linalg.svdvals", lambda m, a: m.linalg.svdvals(a), f64(2, 3, 4))
+row("linalg.pinv", lambda m, a: m.linalg.pinv(a), LA_TALL)
+row("linalg.pinv[batch,rtol]", lambda m, a: m.linalg.pinv(a, rtol=None), f64(2, 3, 4))
+row("linalg.pinv[hermitian]", lambda m, a: m.linalg.pinv(a, hermitian=True), LA_SPD)
+for _n in [0, 1, 2, 3, 6, -1, -2]:
+    row(f"linalg.matrix_power[{_n}]", lambda m, a, _n=_n: m.linalg.matrix_power(a, _n), LA_SQ / 4)
+row("linalg.matrix_power[batch]", lambda m, a: m.linalg.matrix_power(a, 5), LA_SQ3 / 4)
+row("linalg.matrix_power[int]", lambda m, a: m.linalg.matrix_power(a, 4),
+    np.array([[1, 2], [0, -1]]))
+row("linalg.lstsq", lambda m, a, b: m.linalg.lstsq(a, b), f64(5, 3), f64(5, 2))
+row("linalg.lstsq[vector]", lambda m, a, b: m.linalg.lstsq(a, b), f64(5, 3), f64(5))
+row("linalg.lstsq[wide]", lambda m, a, b: m.linalg.lstsq(a, b, rcond=1e-10), LA_WIDE, f64(2))
+row("linalg.matrix_rank", lambda m, a: m.linalg.matrix_rank(a), f64(3, 4))
+row("linalg.matrix_rank[deficient,batch]", lambda m, a: m.linalg.matrix_rank(a),
+    f64(2, 4, 2) @ f64(2, 2, 4))
+row("linalg.matrix_rank[tol]", lambda m, a: m.linalg.matrix_rank(a, tol=1.0), LA_SPD)
+row("linalg.multi_dot", lambda m, a, b, c: m.linalg.multi_dot([a, b, c]), f64(2, 3),
+    f64(3, 4), f64(4, 2))
+row("linalg.multi_dot[4,vectors]", lambda m, a, b, c, d: m.linalg.multi_dot([a, b, c, d]),
+    f64(5), f64(5, 3), f64(3, 4), f64(4))
+row("linalg.tensorinv", lambda m, a: m.linalg.tensorinv(a, ind=1), _well(4, 4).reshape(4, 2, 2))
+row("linalg.tensorsolve", lambda m, a, b: m.linalg.tensorsolve(a, b),
+    _well(6, 6).reshape(2, 3, 6), f64(2, 3))
+row("linalg.cond", lambda m, a: m.linalg.cond(a), f64(3, 3))
+row("linalg.cond[-2,batch]", lambda m, a: m.linalg.cond(a, -2), f64(2, 3, 3))
+row("linalg.cond[fro]", lambda m, a: m.linalg.cond(a, "fro"), LA_SQ)
+row("linalg.cond[inf]", lambda m, a: m.linalg.cond(a, np.inf), LA_SQ)
+for _ord in [None, 2, 1, -1, np.inf, -np.inf, 0, 3, 0.5, -2]:
+    row(f"linalg.norm[vector,ord={_ord}]", lambda m, x, _o=_ord: m.linalg.norm(x, _o), f64(5))
+    row(f"linalg.norm[axis=1,ord={_ord}]",
+        lambda m, x, _o=_ord: m.linalg.norm(x, _o, axis=1, keepdims=True), f64(2, 5))
+for _ord in [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]:
+    row(f"linalg.norm[matrix,ord={_ord}]", lambda m, x, _o=_ord: m.linalg.norm(x, _o), f64(3, 4))
+    row(f"linalg.norm[axes=(2,0),ord={_ord}]",
+        lambda m, x, _o=_ord: m.linalg.norm(x, _o, axis=(2, 0), keepdims=True), f64(4, 2, 3))
+row("linalg.norm[3d]", lambda m, x: m.linalg.norm(x), f64(2, 3, 4))
+row("linalg.norm[int]", lambda m, x: m.linalg.norm(x), np.array([3, 4]))
+row("linalg.norm[f32]", lambda m, x: m.linalg.norm(x, axis=0), f32(4, 2))
+row("linalg.norm[0d]", lambda m, x: m.linalg.norm(x), np.array(-2.0))
+row("linalg.norm[zeros]", lambda m, x: m.linalg.norm(x), np.zeros(3))
+row("linalg.vector_norm", lambda m, x: m.linalg.vector_norm(x), f64(2, 3))
+row("linalg.vector_norm[axes,ord=3]",
+    lambda m, x: m.linalg.vector_norm(x, axis=(0, 2), keepdims=True, ord=3), f64(2, 3, 4))
+row("linalg.vector_norm[inf]", lambda m, x: m.linalg.vector_norm(x, axis=-1, ord=np.inf),
+    f64(2, 3))
+row("linalg.matrix_norm", lambda m, x: m.linalg.matrix_norm(x), f64(2, 3, 4))
+row("linalg.matrix_norm[nuc]", lambda m, x: m.linalg.matrix_norm(x, ord="nuc", keepdims=True),
+    f64(2, 3, 4))
+row("linalg.matmul", lambda m, a, b: m.linalg.matmul(a, b), f64(2, 2, 3), f64(3, 4))
+row("linalg.outer", lambda m, a, b: m.linalg.outer(a, b), f64(2), f64(3))
+row("linalg.tensordot", lambda m, a, b: m.linalg.tensordot(a, b, axes=1), f64(2, 3), f64(3, 4))
+row("linalg.vecdot", lambda m, a, b: m.linalg.vecdot(a, b), f64(2, 3), f64(3))
+row("linalg.vecdot[axis=0]", lambda m, a, b: m.linalg.vecdot(a, b, axis=0), f64(3, 2), f64(3, 1))
+row("linalg.cross", lambda m, a, b: m.linalg.cross(a, b), f64(2, 3), f64(3))
+row("linalg.diagonal", lambda m, a: m.linalg.diagonal(a, offset=1), f64(2, 3, 4))
+row("linalg.trace", lambda m, a: m.linalg.trace(a), f64(2, 3, 3))
+row("linalg.trace[int,offset]", lambda m, a: m.linalg.trace(a, offset=-1), i64(3, 3))
+row("linalg.matrix_transpose", lambda m, a: m.linalg.matrix_transpose(a), f64(2, 3, 4))
+row("kron", lambda m, a, b: m.kron(a, b), f64(2, 3), f64(2, 2))
+row("kron[1d,2d]", lambda m, a, b: m.kron(a, b), f64(3), f64(2, 2))
+row("kron[3d,2d,int]", lambda m, a, b: m.kron(a, b), i64(2, 1, 2), f64(3, 2))
+row("kron[0d]", lambda m, a, b: m.kron(a, b), np.array(2.0), f64(3))
+row("cross", lambda m, a, b: m.cross(a, b), f64(3), f64(3))
+row("cross[broadcast]", lambda m, a, b: m.cross(a, b), f64(4, 1, 3), f64(2, 3))
+row("cross[axisa,axisc]", lambda m, a, b: m.cross(a, b, axisa=0, axisc=0), f64(3, 2), f64(2, 3))
+row("cross[axis]", lambda m, a, b: m.cross(a, b, axis=0), f64(3, 2), f64(3, 2))
+row("vecdot", lambda m, a, b: m.vecdot(a, b), f64(2, 3), f64(3))
+row("vecdot[axis=0,int]", lambda m, a, b: m.vecdot(a, b, axis=0), i64(3, 2), f64(3, 2))
+row("matvec", lambda m, a, b: m.matvec(a, b), f64(2, 3, 4), f64(4))
+row("matvec[broadcast]", lambda m, a, b: m.matvec(a, b), f64(3, 4), f64(2, 4))
+row("vecmat", lambda m, a, b: m.vecmat(a, b), f64(3), f64(2, 3, 4))
+row("einsum[broadcast-1]", lambda m, a, b: m.einsum("ij,j->i", a, b), f64(2, 3), f64(1))
+row("einsum[...broadcast]", lambda m, a, b: m.einsum("...i,...i->...", a, b), f64(2, 1, 3),
+    f64(4, 3))
+row("einsum[sublists]", lambda m, a, b: m.einsum(a, [0, 1], b, [1, 2], [0, 2]), f64(2, 3),
+    f64(3, 4))
+row("einsum[sublists,ellipsis]", lambda m, a: m.einsum(a, [Ellipsis, 0, 0]), f64(2, 3, 3))
+row("einsum[optimize]", lambda m, a, b, c: m.einsum("ij,jk,kl", a, b, c, optimize=True),
+    f64(2, 3), f64(3, 4), f64(4, 5))
 
 
 # -- the tests ----------------------------------------------------------------

@@ -172,6 +172,196 @@ REFERENCES = {
 }
 
 
+# -- issue 4, group A references (elementwise, cumulative, sorting), each
+# written from its definition in float64, not with the NumPy function the
+# implementation calls
+def _logaddexp_ref(x, y):
+    x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    m = np.maximum(x64, y64)
+    with np.errstate(all="ignore"):
+        r = m + np.log(np.exp(x64 - m) + np.exp(y64 - m))
+    r = np.where(np.isposinf(m), np.inf, np.where(x64 == y64, x64 + np.log(2.0), r))
+    return r.astype(np.result_type(x, y))
+
+
+def _hypot_ref(x, y):
+    x64, y64 = np.abs(np.asarray(x, np.float64)), np.abs(np.asarray(y, np.float64))
+    m = np.maximum(x64, y64)
+    with np.errstate(all="ignore"):
+        safe = np.where(m == 0, 1.0, m)
+        r = m * np.sqrt((x64 / safe) ** 2 + (y64 / safe) ** 2)
+    r = np.where(np.isinf(x64) | np.isinf(y64), np.inf, r)
+    return r.astype(np.result_type(x, y))
+
+
+def _cumsum_ref(x, *, axis, reverse):
+    n = x.shape[axis]
+    # out[i] = sum over j <= i (j >= i reversed) of x[j]: a triangular matrix of ones
+    tri = np.triu(np.ones((n, n))) if reverse else np.tril(np.ones((n, n)))
+    out = np.moveaxis(np.tensordot(tri, np.moveaxis(x, axis, 0), axes=1), 0, axis)
+    return out.astype(x.dtype)
+
+
+def _cumprod_ref(x, *, axis):
+    lines = np.moveaxis(np.array(x, copy=True), axis, 0)
+    for i in range(1, lines.shape[0]):
+        lines[i] = lines[i - 1] * lines[i]
+    return np.moveaxis(lines, 0, axis)
+
+
+def _sort_ref(keys, *operands, axis):
+    # Python's sorted is stable; NaN goes last as in NumPy
+    outs = [np.array(a, copy=True) for a in (keys,) + operands]
+    moved_keys = np.moveaxis(keys, axis, -1)
+    moved = [np.moveaxis(o, axis, -1) for o in outs]
+    for pos in np.ndindex(*moved_keys.shape[:-1]):
+        line = moved_keys[pos]
+        order = sorted(range(len(line)), key=lambda i: (bool(np.isnan(line[i]))
+                                                       if line.dtype.kind == "f" else False,
+                                                       line[i]))
+        for o, src in zip(moved, (keys,) + operands):
+            o[pos] = np.moveaxis(src, axis, -1)[pos][order]
+    return outs
+
+
+REFERENCES.update({
+    "stop_gradient": lambda x: np.array(x, copy=True),
+    "logaddexp": _logaddexp_ref,
+    "hypot": _hypot_ref,
+    "signbit": lambda x: np.copysign(np.ones_like(x, dtype=np.float64), x) < 0,
+    "cumsum": _cumsum_ref,
+    "cumprod": _cumprod_ref,
+    "sort": _sort_ref,
+})
+
+
+# -- issue 4, group B references: one element of ``indices`` at a time, in order
+def _scatter_extremum_ref(pick):
+    def ref(operand, indices, updates, *, axis):
+        out = operand.copy()
+        lead = (slice(None),) * axis
+        for pos in np.ndindex(*np.shape(indices)):
+            at = lead + (indices[pos],)
+            out[at] = pick(out[at], updates[lead + pos])
+        return out
+    return ref
+
+
+REFERENCES["scatter_min"] = _scatter_extremum_ref(np.minimum)
+REFERENCES["scatter_max"] = _scatter_extremum_ref(np.maximum)
+
+
+# -- issue 4, group C references (linear algebra): independent algorithms in
+# float64 (lstsq for solve, hand-written elimination, Cholesky and Householder
+# QR), except the signs of eigen- and singular vectors, which are LAPACK's own
+# choice and so come from LAPACK's eigh/svd (their values from other drivers)
+def _each_matrix(fn, *arrays):
+    """``fn`` on each matrix of equally batched stacks; results stacked back."""
+    batch = np.shape(arrays[0])[:-2]
+    outs = [fn(*[np.asarray(a, np.float64)[pos] for a in arrays]) for pos in np.ndindex(*batch)]
+    single = not isinstance(outs[0], tuple)
+    outs = [(o,) if single else o for o in outs]
+    stacked = [np.reshape(np.array([o[i] for o in outs]), batch + np.shape(outs[0][i]))
+               for i in range(len(outs[0]))]
+    return stacked[0] if single else stacked
+
+
+def _solve_ref(a, b):
+    if not b.size:   # an empty stack
+        return np.zeros(b.shape, b.dtype)
+    return _each_matrix(lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], a, b).astype(b.dtype)
+
+
+def _triangular_solve_ref(a, b, *, left_side, lower, transpose_a, unit_diagonal):
+    def one(a, b):
+        m = np.tril(a) if lower else np.triu(a)
+        if unit_diagonal:
+            m = m - np.diag(np.diag(m)) + np.eye(len(m))
+        m = m.T if transpose_a else m
+        return np.linalg.solve(m, b) if left_side else np.linalg.solve(m.T, b.T).T
+    return _each_matrix(one, a, b).astype(b.dtype)
+
+
+def _slogdet_ref(a):
+    def one(m):   # Gaussian elimination with partial pivoting
+        m, sign, logdet = m.copy(), 1.0, 0.0
+        for k in range(len(m)):
+            p = k + int(np.argmax(np.abs(m[k:, k])))
+            if m[p, k] == 0:
+                return 0.0, -np.inf
+            if p != k:
+                m[[k, p]], sign = m[[p, k]], -sign
+            sign, logdet = sign * np.sign(m[k, k]), logdet + np.log(abs(m[k, k]))
+            m[k + 1:] -= np.outer(m[k + 1:, k] / m[k, k], m[k])
+        return sign, logdet
+    return [x.astype(a.dtype) for x in _each_matrix(one, a)]
+
+
+def _cholesky_ref(a):
+    def one(a):   # Cholesky-Banachiewicz, reading the lower triangle only
+        n = len(a)
+        L = np.zeros((n, n))
+        for i in range(n):
+            for j in range(i + 1):
+                s = a[i, j] - L[i, :j] @ L[j, :j]
+                L[i, j] = np.sqrt(s) if i == j else s / L[j, j]
+        return L
+    return _each_matrix(one, a).astype(a.dtype)
+
+
+def _qr_ref(a, *, full_matrices):
+    def one(a):   # Householder reflections with LAPACK's (dlarfg's) signs
+        m, n = a.shape
+        R, Q = a.copy(), np.eye(m)
+        for j in range(min(m, n)):
+            alpha, x = R[j, j], R[j + 1:, j]
+            if not x.size or not np.any(x):
+                continue
+            beta = -np.copysign(np.hypot(alpha, np.sqrt(x @ x)), alpha)
+            v = np.concatenate([[1.0], x / (alpha - beta)])
+            H = np.eye(m - j) - (beta - alpha) / beta * np.outer(v, v)
+            R[j:], Q[:, j:] = H @ R[j:], Q[:, j:] @ H
+        k = m if full_matrices else min(m, n)
+        return Q[:, :k], np.triu(R)[:k]
+    return [x.astype(a.dtype) for x in _each_matrix(one, a)]
+
+
+def _eigh_ref(a, *, lower):
+    uplo = "L" if lower else "U"
+    return [np.linalg.eigvalsh(a, UPLO=uplo), np.linalg.eigh(a, UPLO=uplo)[1]]
+
+
+def _svd_ref(a, *, full_matrices, hermitian):
+    u, _, vh = np.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian)
+    return [u, np.linalg.svd(a, compute_uv=False, hermitian=hermitian), vh]
+
+
+def _pinv_ref(a, *, rcond, hermitian):
+    def one(a):   # least squares against the identity (full-rank cases)
+        if hermitian:
+            a = np.tril(a) + np.tril(a, -1).T
+        return np.linalg.lstsq(a, np.eye(len(a)), rcond=rcond)[0]
+    return _each_matrix(one, a).astype(a.dtype)
+
+
+REFERENCES.update({
+    "solve": _solve_ref, "triangular_solve": _triangular_solve_ref, "slogdet": _slogdet_ref,
+    "cholesky": _cholesky_ref, "qr": _qr_ref, "eigh": _eigh_ref, "svd": _svd_ref,
+    "pinv": _pinv_ref,
+})
+
+
+def _well(*shape, dtype=np.float64):
+    """Well-conditioned square matrices: random plus 4 I."""
+    return (f64(*shape) + 4 * np.eye(shape[-1])).astype(dtype)
+
+
+def _spd(*shape, dtype=np.float64):
+    """Symmetric positive definite matrices."""
+    x = f64(*shape)
+    return (x @ np.swapaxes(x, -1, -2) + shape[-1] * np.eye(shape[-1])).astype(dtype)
+
+
 # -- the cases ----------------------------------------------------------------
 def case(*operands, **params):
     return (operands, params)
@@ -397,8 +587,78 @@ CASES = {
         case(f64(2, 3), Const(f64(3, 4)), dimension_numbers=(((1,), (0,)), ((), ()))),
     ],
     # -- issue 4, group A (elementwise, reductions, cumulative, sorting, scipy.special) --
+    "stop_gradient": unary_cases() + [case(i64(2, 3))],
+    "logaddexp": binary_cases() + [
+        case(np.array([np.inf, -np.inf, np.inf, 1000.0, -1000.0, np.nan, 0.0]),
+             np.array([np.inf, -np.inf, 1.0, -1000.0, 0.0, 1.0, 0.0]))],   # NumPy's special cases
+    "hypot": binary_cases() + [
+        case(np.array([0.0, 3.0, np.inf, 1e200, -2.0]), np.array([0.0, -4.0, np.nan, 1e200, 2.0]))],
+    "signbit": unary_cases() + [
+        case(np.array([-0.0, 0.0, -np.nan, np.nan, -np.inf, np.inf, -1.0]))],
+    "cumsum": [case(f64(5), axis=0, reverse=False), case(f64(5), axis=0, reverse=True),
+               case(f64(2, 3), axis=1, reverse=False), case(f64(2, 3, 4), axis=1, reverse=True),
+               case(f32(4, 3), axis=0, reverse=False), case(i64(2, 3), axis=1, reverse=False),
+               case(f64(1), axis=0, reverse=True), case(f64(0, 3), axis=0, reverse=False)],
+    "cumprod": [case(f64(5), axis=0), case(f64(2, 3), axis=0), case(f64(2, 3, 4), axis=2),
+                case(np.array([2.0, 0.0, 3.0, -1.0]), axis=0), case(f32(3, 4), axis=1),
+                case(i64(2, 3), axis=1), case(f64(1), axis=0), case(f64(2, 0), axis=1)],
+    "sort": [case(f64(5), axis=0), case(f64(2, 3), axis=0), case(f64(2, 3, 4), axis=2),
+             case(np.array([2.0, np.nan, -1.0, 2.0, -np.inf, 0.0]), axis=0),   # NaN last
+             case(f32(4), axis=0), case(i64(3, 4), axis=1), case(f64(1), axis=0),
+             case(np.array([1.0, 0.0, 1.0, 0.0]), np.arange(4), axis=0),      # stable: ties
+             case(f64(2, 3), f64(2, 3), i64(2, 3), f32(2, 3), axis=1),       # carried along
+             case(i64(5), Const(f64(5)), axis=0), case(f64(0), axis=0)],
     # -- issue 4, group B (shapes, construction, indexing) --
+    **{name: [
+        case(f64(5), np.array([3, 0, 4]), f64(3), axis=0),
+        case(f64(5), np.array([1, 1, 1]), np.array([7.0, -9.0, 0.5]), axis=0),  # repeated
+        case(f64(5), np.array([-1, 1]), f64(2), axis=0),                       # negative index
+        case(f64(4, 3), np.array([2, 0, 2]), f64(4, 3), axis=1),
+        case(f64(4, 3), np.array([[0, 1], [1, 1]]), f64(2, 2, 3), axis=0),
+        case(f64(4, 3), np.array(2), f64(3), axis=0),                          # 0-d index
+        case(f32(2, 3), np.array([0, 0], np.int32), f32(2, 2), axis=1),
+        case(i64(3), Const(np.array([1, 1])), i64(2), axis=0),
+        case(f64(3), np.zeros(0, np.int64), f64(0), axis=0),
+    ] for name in ("scatter_min", "scatter_max")},
     # -- issue 4, group C (linear algebra) --
+    "solve": [case(_well(3, 3), f64(3, 2)), case(_well(2, 3, 3), f64(2, 3, 1)),
+              case(_well(1, 1), f64(1, 4)), case(_well(3, 3, dtype=np.float32), f32(3, 2)),
+              case(Const(_well(3, 3)), f64(3, 2)), case(_well(2, 2), Const(f64(2, 2))),
+              case(_well(0, 2, 2), f64(0, 2, 3))],
+    "triangular_solve": [
+        case(_well(3, 3), f64(3, 2), left_side=True, lower=True, transpose_a=False,
+             unit_diagonal=False),
+        case(_well(3, 3), f64(2, 3), left_side=False, lower=False, transpose_a=True,
+             unit_diagonal=False),
+        case(_well(2, 3, 3), f64(2, 3, 1), left_side=True, lower=False, transpose_a=True,
+             unit_diagonal=True),
+        case(_well(4, 4), f64(2, 4), left_side=False, lower=True, transpose_a=False,
+             unit_diagonal=True),
+        case(_well(3, 3, dtype=np.float32), f32(3, 3), left_side=True, lower=True,
+             transpose_a=True, unit_diagonal=False),
+        case(Const(_well(2, 2)), f64(2, 1), left_side=True, lower=False, transpose_a=False,
+             unit_diagonal=False)],
+    "slogdet": [case(f64(3, 3)), case(f64(2, 4, 4)), case(f64(1, 1)), case(f32(3, 3)),
+                case(np.array([[1.0, 2.0], [2.0, 4.0]])),            # singular: (0, -inf)
+                case(-np.eye(3))],                                     # sign -1
+    "cholesky": [case(_spd(3, 3)), case(_spd(2, 4, 4)), case(_spd(1, 1)),
+                 case(_spd(3, 3, dtype=np.float32)),
+                 case(np.tril(_spd(3, 3)) + np.triu(f64(3, 3), 1))],  # the upper part unread
+    "qr": [case(f64(4, 3), full_matrices=False), case(f64(3, 3), full_matrices=False),
+           case(f64(2, 5), full_matrices=False), case(f64(2, 4, 3), full_matrices=False),
+           case(f64(4, 2), full_matrices=True), case(f32(3, 2), full_matrices=False)],
+    "eigh": [case(f64(3, 3), lower=True), case(f64(2, 4, 4), lower=False),
+             case(f64(1, 1), lower=True), case(f32(3, 3), lower=True),
+             case(np.diag([3.0, 1.0, 2.0]), lower=True)],
+    "svd": [case(f64(3, 3), full_matrices=False, hermitian=False),
+            case(f64(4, 2), full_matrices=True, hermitian=False),
+            case(f64(2, 3, 5), full_matrices=False, hermitian=False),
+            case(_spd(3, 3), full_matrices=False, hermitian=True),
+            case(f32(3, 4), full_matrices=False, hermitian=False)],
+    "pinv": [case(f64(4, 3), rcond=1e-15, hermitian=False),
+             case(f64(2, 3, 4), rcond=1e-15, hermitian=False),
+             case(_well(3, 3), rcond=1e-15, hermitian=True),
+             case(f32(3, 2), rcond=1e-6, hermitian=False)],
 }
 
 
@@ -451,10 +711,13 @@ def test_primitive_traces_and_evaluates_like_numpy(name, operands, params):
     with np.errstate(all="ignore"):
         expected = REFERENCES[name](*values, **params)
         out = ir.eval(*traced)
-    expected = np.asarray(expected)
-    (aval,) = ir.out_avals
-    assert (aval.shape, aval.dtype) == (expected.shape, expected.dtype)
-    assert_same_array(out, expected)
+    if not prim.multiple_results:
+        out, expected = [out], [expected]
+    assert len(ir.out_avals) == len(out) == len(expected)   # one reference per result
+    for aval, o, e in zip(ir.out_avals, out, expected):
+        e = np.asarray(e)
+        assert (aval.shape, aval.dtype) == (e.shape, e.dtype)
+        assert_same_array(o, e)
 
 
 def _raises_shape_error(prim_name, *operands, **params):

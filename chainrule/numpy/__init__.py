@@ -10,6 +10,8 @@ import numpy as _np
 
 from . import _dispatch, _indexing, _util  # noqa: F401
 from ._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot  # noqa: F401
+from ._linalg import cross, kron, matvec, vecdot, vecmat  # noqa: F401
+from . import linalg  # noqa: F401  (chainrule.numpy.linalg)
 from ._reductions import amax, amin, argmax, argmin, max, mean, min, prod, sum  # noqa: F401,A004
 from ._shapes import (array, asarray_ as asarray, atleast_1d, atleast_2d,  # noqa: F401
                       broadcast_arrays, broadcast_to, concatenate, expand_dims, flip, full_like,
@@ -17,12 +19,30 @@ from ._shapes import (array, asarray_ as asarray, atleast_1d, atleast_2d,  # noq
                       reshape, squeeze, stack, swapaxes, transpose, vstack, zeros_like)
 from ._ufuncs import *  # noqa: F401,F403
 from ._ufuncs import UFUNCS as _UFUNCS, abs, clip, where  # noqa: F401,A004
+# issue 4, group A: elementwise functions that are not ufuncs, reductions,
+# statistics, sorting
+from ._elementwise import (around, fix, imag, isneginf, isposinf, nan_to_num, real,  # noqa: F401
+                           round, sinc)  # noqa: A004
+from ._reductions import (all, any, count_nonzero, cumprod, cumsum,  # noqa: F401,A004
+                          cumulative_prod, cumulative_sum)
+from ._sorting import argsort, sort  # noqa: F401
+from ._statistics import average, median, percentile, ptp, quantile, std, var  # noqa: F401
 
 # constants and constructors: no tracer involved, NumPy's own
 from numpy import (arange, e, empty, eye, float16, float32, float64, full, identity,  # noqa: F401
                    inf, int32, int64, linspace, nan, newaxis, ones, pi, zeros, bool_,
                    complex64, complex128, ndarray, result_type,
                    promote_types, dtype, isscalar, allclose, array_equal)
+# issue 4, group B: shapes, construction, indexing (after NumPy's constructors: these
+# take traced fill values and endpoints)
+from ._shapes import atleast_3d, copy, fliplr, flipud, roll, rot90  # noqa: F401
+from ._joining import (append, array_split, column_stack, dsplit, dstack, hsplit,  # noqa: F401
+                       repeat, split, tile, vsplit)
+from ._pad import pad  # noqa: F401
+from ._diagonals import diag, diagflat, diagonal, trace, tril, triu  # noqa: F401
+from ._construct import arange, full, linspace, meshgrid  # noqa: F401
+from ._indexing import take, take_along_axis  # noqa: F401
+from . import _updates  # noqa: F401
 
 
 def shape(a):

@@ -40,6 +40,10 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         if fn is None:
             raise _not_implemented(f"numpy.{ufunc.__name__}")
         return fn(*inputs, **kwargs)
+    if method == "accumulate":  # issue 4, group A: running sums and products
+        accumulator = {np.add: _reductions.cumsum, np.multiply: _reductions.cumprod}.get(ufunc)
+        if accumulator is not None:
+            return accumulator(*inputs, **{"axis": 0, **kwargs})
     if method == "reduce":
         reducer = {np.add: _reductions.sum, np.multiply: _reductions.prod,
                    np.maximum: _reductions.max, np.minimum: _reductions.min}.get(ufunc)
@@ -87,7 +91,7 @@ def install_tracer_methods(cnp):
     T.__abs__ = lambda self: cnp.absolute(self)
     T.__invert__ = lambda self: cnp.invert(self)
     T.__getitem__ = lambda self, index: cnp._indexing.getitem(self, index)
-    T.at = property(lambda self: cnp._indexing._AtIndexer(self))
+    T.at = property(lambda self: cnp._updates._AtIndexer(self))
     T.__hash__ = None
 
     T.T = property(lambda self: cnp.transpose(self))
@@ -123,8 +127,34 @@ def install_tracer_methods(cnp):
     T.dot = lambda self, b, out=None: cnp.dot(self, b, out=out)
     T.ravel = lambda self, order="C": cnp.ravel(self, order)
     T.flatten = lambda self, order="C": cnp.ravel(self, order)
+    T.repeat = lambda self, repeats, axis=None: cnp.repeat(self, repeats, axis)
+    T.take = lambda self, indices, axis=None, out=None, mode="raise": cnp.take(
+        self, indices, axis, out, mode)
+    T.diagonal = lambda self, offset=0, axis1=0, axis2=1: cnp.diagonal(self, offset, axis1, axis2)
+    T.copy = lambda self, order="C": self     # traced arrays are immutable
+    # (no x.trace(): Tracer.trace is the tracer's trace; numpy.trace(x) works)
     T.squeeze = lambda self, axis=None: cnp.squeeze(self, axis)
     T.swapaxes = lambda self, axis1, axis2: cnp.swapaxes(self, axis1, axis2)
     T.clip = lambda self, min=None, max=None: cnp.clip(self, min, max)
     T.conj = T.conjugate = lambda self: self
     T.real = property(lambda self: self)
+    # issue 4, group A: reductions, statistics, sorting, rounding
+    T.imag = property(lambda self: cnp.imag(self))
+    T.all = lambda self, axis=None, out=None, keepdims=False, *, where=None: cnp.all(
+        self, axis=axis, out=out, keepdims=keepdims, where=where)
+    T.any = lambda self, axis=None, out=None, keepdims=False, *, where=None: cnp.any(
+        self, axis=axis, out=out, keepdims=keepdims, where=where)
+    T.cumsum = lambda self, axis=None, dtype=None, out=None: cnp.cumsum(self, axis, dtype, out)
+    T.cumprod = lambda self, axis=None, dtype=None, out=None: cnp.cumprod(self, axis, dtype, out)
+    # (no x.var(): Tracer.var is the tracer's IR variable; numpy.var(x) works)
+    T.std = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: cnp.std(
+        self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
+    T.round = lambda self, decimals=0, out=None: cnp.round(self, decimals, out)
+    T.argsort = lambda self, axis=-1, kind=None, order=None, *, stable=None: cnp.argsort(
+        self, axis, kind, order, stable=stable)
+
+    def sort(self, *args, **kwargs):
+        raise TypeError("x.sort() sorts in place, which a traced array cannot; use "
+                        f"y = numpy.sort(x) instead{where(user_source_info())}")
+
+    T.sort = sort

@@ -10,6 +10,10 @@
 
 Boolean masks must be concrete (their number of ``True`` values is the
 result's shape); they become integer arrays with ``nonzero``.
+
+``take`` and ``take_along_axis`` are the same ``gather``.  Its transpose
+(``scatter_add``) adds the cotangents of repeated indices up.  The
+functional updates ``x.at[idx]`` are in ``_updates.py``.
 """
 from __future__ import annotations
 
@@ -179,55 +183,63 @@ def _advanced(x, index):
     return bind(P.gather_p, x, linear, axis=p)
 
 
-# -- functional updates: x.at[idx].set(v), .add(v), .get() -------------------
-class _AtIndexer:
-    """``x.at[idx]``: NumPy indexing semantics for functional updates."""
+# -- take, take_along_axis ---------------------------------------------------
+def take(a, indices, axis=None, out=None, mode="raise"):
+    """numpy.take, as one ``gather`` (whose transpose adds the cotangent back
+    at the taken positions, so repeated indices accumulate).  ``mode='wrap'``
+    maps indices modulo the axis length, ``'clip'`` into ``[0, n-1]``
+    (negative ones to 0, as in NumPy)."""
+    from ._shapes import ravel
+    from ._util import asarray, normalize_axis, unsupported
+    unsupported("take", out=out)
+    a = asarray(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = normalize_axis(axis, a.ndim)
+    n = a.shape[axis]
+    if not isinstance(indices, Tracer) and np.asarray(indices).dtype == np.bool_:
+        indices = np.asarray(indices, np.int64)    # NumPy takes booleans as 0 and 1
+    idx = _as_index_array(indices)
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"numpy.take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    if isinstance(idx, Tracer):
+        from ._ufuncs import clip, remainder
+        if mode == "wrap":
+            idx = remainder(idx, n)
+        elif mode == "clip":
+            idx = clip(idx, 0, n - 1)
+    elif idx.size:
+        if mode == "wrap":
+            idx = idx % n
+        elif mode == "clip":
+            idx = np.clip(idx, 0, n - 1)
+        elif idx.max() >= n or idx.min() < -n:
+            bad = idx.max() if idx.max() >= n else idx.min()
+            raise _index_error(f"index {bad} is out of bounds for axis {axis} with size {n}")
+    return bind(P.gather_p, a, idx, axis=axis)
 
-    __slots__ = ("array",)
 
-    def __init__(self, array):
-        self.array = array
-
-    def __getitem__(self, index):
-        return _IndexedUpdate(self.array, index)
-
-
-class _IndexedUpdate:
-    """The updates of ``x.at[index]``; each returns a new array."""
-
-    __slots__ = ("array", "index")
-
-    def __init__(self, array, index):
-        self.array, self.index = array, index
-
-    def _positions(self):
-        # the flat positions x[index] selects: index an array of positions,
-        # so NumPy's (and our traced) indexing rules decide, once for all
-        x = self.array
-        positions = np.arange(x.size).reshape(x.shape)
-        index = self.index if isinstance(self.index, tuple) else (self.index,)
-        if any(isinstance(i, Tracer) for i in index):
-            return getitem(positions, index)  # a traced index: positions are traced too
-        return positions[self.index]
-
-    def _scatter(self, prim, values):
-        from ._shapes import ravel, reshape
-        from ._util import broadcast_to_shape, cast
-        x = self.array
-        positions = self._positions()
-        values = broadcast_to_shape(cast(values, x.dtype), np.shape(positions)
-                                    if not isinstance(positions, Tracer) else positions.shape)
-        if isinstance(positions, np.ndarray):
-            positions = np.ascontiguousarray(positions)
-        return reshape(bind(prim, ravel(x), positions, values, axis=0), x.shape)
-
-    def get(self):
-        return getitem(self.array, self.index)
-
-    def set(self, values):
-        """``x`` with ``x[index] = values``, as a new array."""
-        return self._scatter(P.scatter_p, values)
-
-    def add(self, values):
-        """``x`` with ``values`` added at ``index`` (repeated indices add up)."""
-        return self._scatter(P.scatter_add_p, values)
+def take_along_axis(arr, indices, axis=-1):
+    """numpy.take_along_axis: ``out[..., j, ...] = arr[..., indices[..., j,
+    ...], ...]`` along ``axis``, the other axes matched (and broadcast)
+    elementwise.  Lowered as the integer-array index ``arr[i0, ..,
+    indices, .., iN]`` with ``arange`` indices on the other axes: one
+    ``gather``."""
+    from ._shapes import ravel
+    from ._util import asarray, normalize_axis
+    arr = asarray(arr)
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    idx = _as_index_array(indices)
+    if idx.ndim != arr.ndim:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    axis = normalize_axis(axis, arr.ndim)
+    index = []
+    for d, n in enumerate(arr.shape):
+        if d == axis:
+            index.append(idx)
+        else:
+            shape = [1] * arr.ndim
+            shape[d] = n
+            index.append(np.arange(n).reshape(shape))
+    return getitem(arr, tuple(index))

@@ -178,16 +178,29 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
     return concatenate(arrays, axis=0 if arrays and arrays[0].ndim == 1 else 1, dtype=dtype)
 
 
-def atleast_1d(a):
-    a = asarray(a)
-    return reshape(a, (1,)) if a.ndim == 0 else a
+def _atleast(arys, fn):
+    out = [fn(asarray(a)) for a in arys]
+    return out[0] if len(out) == 1 else tuple(out)
 
 
-def atleast_2d(a):
-    a = asarray(a)
-    if a.ndim >= 2:
-        return a
-    return reshape(a, (1,) + a.shape if a.ndim == 1 else (1, 1))
+def atleast_1d(*arys):
+    """numpy.atleast_1d: a 0-d array becomes shape ``(1,)`` (one ``reshape``)."""
+    return _atleast(arys, lambda a: reshape(a, (1,)) if a.ndim == 0 else a)
+
+
+def atleast_2d(*arys):
+    """numpy.atleast_2d: ``(n,)`` becomes ``(1, n)``, 0-d ``(1, 1)``."""
+    return _atleast(arys, lambda a: a if a.ndim >= 2 else reshape(a, (1,) * (2 - a.ndim) + a.shape))
+
+
+def atleast_3d(*arys):
+    """numpy.atleast_3d: ``(n,)`` becomes ``(1, n, 1)``, ``(m, n)`` ``(m, n, 1)``."""
+    def fn(a):
+        if a.ndim >= 3:
+            return a
+        shape = {0: (1, 1, 1), 1: (1,) + a.shape + (1,), 2: a.shape + (1,)}[a.ndim]
+        return reshape(a, shape)
+    return _atleast(arys, fn)
 
 
 def flip(m, axis=None):
@@ -195,6 +208,71 @@ def flip(m, axis=None):
     m = asarray(m)
     dims = normalize_axes(axis, m.ndim)
     return bind(P.rev_p, m, dimensions=dims) if dims else m
+
+
+def fliplr(m):
+    """numpy.fliplr: reverse the columns (axis 1), as ``rev``."""
+    m = asarray(m)
+    if m.ndim < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(m, 1)
+
+
+def flipud(m):
+    """numpy.flipud: reverse the rows (axis 0), as ``rev``."""
+    m = asarray(m)
+    if m.ndim < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(m, 0)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """numpy.rot90: ``k`` quarter turns from the first of ``axes`` towards the
+    second, as NumPy composes them: a ``rev`` and a ``transpose`` (two
+    ``rev``s for a half turn)."""
+    m = asarray(m)
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == m.ndim:
+        raise ValueError("Axes must be different.")
+    a0, a1 = normalize_axis(axes[0], m.ndim), normalize_axis(axes[1], m.ndim)
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(m, (a0, a1))
+    perm = list(range(m.ndim))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return transpose(flip(m, a1), perm)
+    return flip(transpose(m, perm), a1)
+
+
+def roll(a, shift, axis=None):
+    """numpy.roll: elements shifted along ``axis`` and wrapped around, as two
+    ``slice``s joined by ``concatenate`` per rolled axis (``axis=None``
+    rolls the flattened array)."""
+    a = asarray(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), a.shape)
+    shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
+    if shifts.ndim > 1:
+        raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
+    total = {}
+    for s, ax in zip(shifts.ravel().tolist(), axes.ravel().tolist()):
+        ax = normalize_axis(ax, a.ndim)
+        total[ax] = total.get(ax, 0) + int(s)
+    for ax, s in sorted(total.items()):
+        n = a.shape[ax]
+        s = s % n if n else 0
+        if s:
+            index = [slice(None)] * a.ndim
+            index[ax] = slice(n - s, None)
+            tail = a[tuple(index)]
+            index[ax] = slice(None, n - s)
+            a = concatenate([tail, a[tuple(index)]], axis=ax)
+    return a
 
 
 def array(obj, dtype=None, copy=True, ndmin=0):
@@ -219,6 +297,13 @@ def asarray_(a, dtype=None, order=None, **kwargs):
     if isinstance(a, Tracer):
         return a if dtype is None else cast(a, dtype)
     return array(a, dtype=dtype, copy=None) if isinstance(a, (list, tuple)) else np.asarray(a, dtype)
+
+
+def copy(a, order="K", subok=False):
+    """numpy.copy: a traced array is immutable, so its copy is itself."""
+    if isinstance(a, Tracer):
+        return a
+    return np.copy(a, order=order, subok=subok)
 
 
 def _holds_tracer(obj) -> bool:

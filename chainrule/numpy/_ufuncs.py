@@ -2,7 +2,7 @@
 
 Each function resolves its dtypes the way NumPy does, casts and broadcasts
 its operands explicitly (``_util.elementwise_operands``) and binds one
-primitive; a few (``log2``, ``square``, ``hypot``, ...) are short
+primitive; a few (``log2``, ``square``, ``heaviside``, ...) are short
 compositions of primitives, so they need no rules of their own.
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import primitives as P
-from ..tracer.core import bind
-from ._util import cast, elementwise_operands, loop_dtypes, mark_weak, unsupported
+from ..tracer.core import Tracer, bind
+from ._util import cast, dtype_of, elementwise_operands, loop_dtypes, mark_weak, unsupported
 
 UFUNCS = {}  # numpy ufunc -> chainrule function, for __array_ufunc__
 
@@ -34,20 +34,22 @@ def _apply(ufunc, prim, args, kwargs, name):
     return out
 
 
-def _unary(name, np_ufunc, prim):
+def _unary(name, np_ufunc, prim, note=""):
+    """``note``: the derivative chosen where it is not unique (JAX's choice),
+    for the docstring."""
     def fn(x, /, **kwargs):
         return _apply(np_ufunc, prim, (x,), kwargs, name)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"numpy.{name}, traced as the ``{prim.name}`` primitive."
+    fn.__doc__ = f"numpy.{name}, traced as the ``{prim.name}`` primitive.{note}"
     UFUNCS[np_ufunc] = fn
     return fn
 
 
-def _binary(name, np_ufunc, prim):
+def _binary(name, np_ufunc, prim, note=""):
     def fn(x1, x2, /, **kwargs):
         return _apply(np_ufunc, prim, (x1, x2), kwargs, name)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"numpy.{name}, traced as the ``{prim.name}`` primitive."
+    fn.__doc__ = f"numpy.{name}, traced as the ``{prim.name}`` primitive.{note}"
     UFUNCS[np_ufunc] = fn
     return fn
 
@@ -96,11 +98,15 @@ exp2 = _unary("exp2", np.exp2, P.exp2_p)
 log = _unary("log", np.log, P.log_p)
 log1p = _unary("log1p", np.log1p, P.log1p_p)
 expm1 = _unary("expm1", np.expm1, P.expm1_p)
-sqrt = _unary("sqrt", np.sqrt, P.sqrt_p)
+sqrt = _unary("sqrt", np.sqrt, P.sqrt_p,
+              "  Its derivative 1 / (2 sqrt x) is +inf at 0, as in JAX.")
 cbrt = _unary("cbrt", np.cbrt, P.cbrt_p)
-absolute = _unary("absolute", np.absolute, P.abs_p)
+_ABS_AT_0 = "  Derivative sign(x): 0 at x = 0 (a subgradient; JAX's choice)."
+absolute = _unary("absolute", np.absolute, P.abs_p, _ABS_AT_0)
 abs = absolute  # noqa: A001  (numpy.abs is numpy.absolute)
+fabs = _unary("fabs", np.fabs, P.abs_p, _ABS_AT_0)  # integers become float64
 sign = _unary("sign", np.sign, P.sign_p)
+signbit = _unary("signbit", np.signbit, P.signbit_p)
 floor = _unary("floor", np.floor, P.floor_p)
 ceil = _unary("ceil", np.ceil, P.ceil_p)
 rint = _unary("rint", np.rint, P.round_p)
@@ -116,9 +122,17 @@ true_divide = divide
 floor_divide = _binary("floor_divide", np.floor_divide, P.floor_div_p)
 remainder = _binary("remainder", np.remainder, P.rem_p)
 mod = remainder
-maximum = _binary("maximum", np.maximum, P.max_p)
-minimum = _binary("minimum", np.minimum, P.min_p)
+_TIES = ("  NaN propagates.  Where x1 == x2 each operand gets half the derivative "
+         "(JAX's choice): maximum(x, 0) has slope 1/2 at 0.")
+maximum = _binary("maximum", np.maximum, P.max_p, _TIES)
+minimum = _binary("minimum", np.minimum, P.min_p, _TIES)
 arctan2 = _binary("arctan2", np.arctan2, P.atan2_p)
+# primitives of their own: NumPy's values (exact at infinities) and
+# derivatives that are smooth where the functions are (see their rules)
+hypot = _binary("hypot", np.hypot, P.hypot_p,
+                "  Derivative (x1, x2) / hypot; 0 at the origin (JAX's value there).")
+logaddexp = _binary("logaddexp", np.logaddexp, P.logaddexp_p,
+                    "  Derivative exp(x - logaddexp) per operand: stable, 1/2 each at ties.")
 equal = _binary("equal", np.equal, P.eq_p)
 not_equal = _binary("not_equal", np.not_equal, P.ne_p)
 less = _binary("less", np.less, P.lt_p)
@@ -197,20 +211,6 @@ def log10(x, /):
     return divide(y, np.log(np.asarray(10, y.dtype))[()])
 
 
-@_composite(np.hypot)
-def hypot(x1, x2, /):
-    """numpy.hypot: ``sqrt(x1**2 + x2**2)``, scaled so that it cannot overflow.
-    The operands take NumPy's loop dtype first, so a Python scalar stays weak
-    (``hypot(x32, 1.5)`` is float32) and integers compute in float64."""
-    dtypes = loop_dtypes(np.hypot, (x1, x2))
-    x1, x2 = elementwise_operands("hypot", (x1, x2), dtypes[:2])
-    a, b = absolute(x1), absolute(x2)
-    big, small = maximum(a, b), minimum(a, b)
-    safe = where(equal(big, 0), 1, big)
-    r = divide(small, safe)
-    return multiply(big, sqrt(add(1, multiply(r, r))))
-
-
 @_composite(np.deg2rad)
 def deg2rad(x, /):
     y = multiply(x, np.pi / 180)
@@ -228,11 +228,115 @@ def rad2deg(x, /):
 degrees = _composite(np.degrees)(rad2deg)  # np.degrees is its own ufunc object
 
 
-@_composite(np.logaddexp)
-def logaddexp(x1, x2, /):
-    """numpy.logaddexp: ``max + log1p(exp(-|x1 - x2|))``, stable for large inputs."""
-    m = maximum(x1, x2)
-    return add(m, log1p(exp(negative(absolute(subtract(x1, x2))))))
+@_composite(np.float_power)
+def float_power(x1, x2, /):
+    """numpy.float_power: ``power`` computed in float64 (NumPy's loop dtype),
+    whatever the operands' dtypes."""
+    dtypes = loop_dtypes(np.float_power, (x1, x2))
+    return power(cast(x1, dtypes[0]), cast(x2, dtypes[1]))
+
+
+@_composite(np.logaddexp2)
+def logaddexp2(x1, x2, /):
+    """numpy.logaddexp2: ``log2(2**x1 + 2**x2) = logaddexp(x1 ln2, x2 ln2) / ln2``."""
+    dtypes = loop_dtypes(np.logaddexp2, (x1, x2))
+    x1, x2 = elementwise_operands("logaddexp2", (x1, x2), dtypes[:2])
+    ln2 = np.log(np.asarray(2, dtypes[2]))[()]
+    return divide(logaddexp(multiply(x1, ln2), multiply(x2, ln2)), ln2)
+
+
+def _may_be_nan(x):
+    """False for a constant without NaNs (no NaN test is needed for it)."""
+    return isinstance(x, Tracer) or bool(np.any(np.isnan(x)))
+
+
+def _nan_ignoring(name, np_ufunc, pick):
+    def fn(x1, x2, /):
+        dtypes = loop_dtypes(np_ufunc, (x1, x2))
+        x1, x2 = elementwise_operands(name, (x1, x2), dtypes[:2])
+        out = pick(x1, x2)
+        if np.issubdtype(dtypes[2], np.inexact):
+            # NaN only where both are NaN: where one is, take the other
+            if _may_be_nan(x1):
+                out = where(isnan(x1), x2, out)
+            if _may_be_nan(x2):
+                out = where(isnan(x2), x1, out)
+        return out
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"numpy.{name}: ``{pick.__name__}`` that ignores a NaN operand.  Where "
+                  f"neither is NaN it is ``{pick.__name__}``, ties included (the derivative "
+                  "splits evenly); where one is, the other one and its derivative.")
+    UFUNCS[np_ufunc] = fn
+    return fn
+
+
+fmax = _nan_ignoring("fmax", np.fmax, maximum)
+fmin = _nan_ignoring("fmin", np.fmin, minimum)
+
+
+@_composite(np.heaviside)
+def heaviside(x1, x2, /):
+    """numpy.heaviside: 0 where x1 < 0, ``x2`` where x1 == 0, 1 where x1 > 0
+    (NaN for NaN), as ``where(x1 == 0, x2, (sign(x1) + 1) / 2)``.  The
+    derivative in x1 is zero (a step); in x2 it is 1 where x1 == 0."""
+    dtypes = loop_dtypes(np.heaviside, (x1, x2))
+    x1, x2 = elementwise_operands("heaviside", (x1, x2), dtypes[:2])
+    return where(equal(x1, 0), x2, multiply(add(sign(x1), 1), 0.5))
+
+
+@_composite(np.copysign)
+def copysign(x1, x2, /):
+    """numpy.copysign: ``|x1|`` with the sign bit of ``x2``, as
+    ``where(signbit(x2), -|x1|, |x1|)``: derivative ``+-sign(x1)`` in x1 (0 at
+    x1 = 0, as abs), zero in x2."""
+    dtypes = loop_dtypes(np.copysign, (x1, x2))
+    x1, x2 = elementwise_operands("copysign", (x1, x2), dtypes[:2])
+    magnitude = absolute(x1)
+    return where(signbit(x2), negative(magnitude), magnitude)
+
+
+@_composite(np.isnan)
+def isnan(x, /):
+    """numpy.isnan: ``x != x`` (only NaN differs from itself)."""
+    return not_equal(x, x)
+
+
+@_composite(np.isinf)
+def isinf(x, /):
+    """numpy.isinf: ``|x| == inf`` (never, for integers and booleans)."""
+    if not np.issubdtype(dtype_of(x), np.inexact):
+        return not_equal(x, x)
+    return equal(absolute(x), np.inf)
+
+
+@_composite(np.isfinite)
+def isfinite(x, /):
+    """numpy.isfinite: ``|x| < inf`` (False for NaN; always, for integers)."""
+    if not np.issubdtype(dtype_of(x), np.inexact):
+        return equal(x, x)
+    return less(absolute(x), np.inf)
+
+
+@_composite(np.conjugate)
+def conjugate(x, /):
+    """numpy.conjugate of a real array: the array itself."""
+    return _real_only("conjugate", x)
+
+
+conj = conjugate
+
+
+def _real_only(name, x):
+    if np.issubdtype(dtype_of(x), np.complexfloating):
+        raise NotImplementedError(f"numpy.{name} of complex arrays: chainrule does not "
+                                  "differentiate complex numbers")
+    return x
+
+
+@_composite(np.divmod)
+def divmod(x1, x2, /):  # noqa: A001
+    """numpy.divmod: ``(floor_divide(x1, x2), remainder(x1, x2))``."""
+    return floor_divide(x1, x2), remainder(x1, x2)
 
 
 def where(condition, x=None, y=None, /):
@@ -253,7 +357,10 @@ def where(condition, x=None, y=None, /):
 
 
 def clip(a, a_min=None, a_max=None, /, **kwargs):
-    """numpy.clip: ``minimum(maximum(a, a_min), a_max)``."""
+    """numpy.clip: ``minimum(maximum(a, a_min), a_max)``.  At a bound (a ==
+    a_min or a == a_max) ``a`` gets half the derivative and the bound the
+    other half, as with ``maximum``/``minimum`` ties (JAX's ``clip`` does the
+    same); strictly inside, 1; outside, 0."""
     a_min = kwargs.pop("min", a_min)
     a_max = kwargs.pop("max", a_max)
     if kwargs:

@@ -1,5 +1,6 @@
-"""Elementwise primitives: unary math, binary arithmetic, comparisons,
-``select``, ``integer_pow`` and ``convert_element_type``.
+"""Elementwise primitives: unary math, binary arithmetic (with ``logaddexp``
+and ``hypot``, whose derivatives need care), comparisons, ``signbit``,
+``select``, ``integer_pow``, ``convert_element_type`` and ``stop_gradient``.
 
 Each primitive is one ``unary(...)``/``binary(...)`` line giving its name
 and NumPy implementation; its shape rule comes from the helper.  The JVP,
@@ -14,7 +15,7 @@ from ..tracer.avals import ShapedArray, is_bool, is_float
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, Zero, defjvp, deflinear, defzero, instantiate, scalar
-from ._define import binary, binary_shape, primitive, unary
+from ._define import binary, binary_shape, cost_free, primitive, unary
 
 
 def _logistic(x):
@@ -121,7 +122,21 @@ for _p in (sign_p, floor_p, ceil_p, round_p, trunc_p):
     defzero(_p)                                        # piecewise constant
 
 
+# stop_gradient: the identity whose derivative is zero.  Used where a value
+# only shifts or scales a computation whose result does not depend on it
+# (the max subtracted in logsumexp and softmax), so that no derivative flows
+# through it and none is computed.
+stop_gradient_p = unary("stop_gradient", lambda x: x, float_only=False)
+defzero(stop_gradient_p)
+stop_gradient_p.cost = cost_free
+
+# signbit: whether the sign bit is set (True for -0.0 and -nan, unlike x < 0)
+signbit_p = primitive("signbit", np.signbit, lambda x: ShapedArray(x.shape, np.bool_))
+defzero(signbit_p)
+
+
 def cos(x): return bind(cos_p, x)
+def exp(x): return bind(exp_p, x)
 def sin(x): return bind(sin_p, x)
 def cosh(x): return bind(cosh_p, x)
 def sinh(x): return bind(sinh_p, x)
@@ -219,6 +234,28 @@ def _extremum_partial(which):
 
 defjvp(max_p, _extremum_partial(0), _extremum_partial(1))
 defjvp(min_p, _extremum_partial(0), _extremum_partial(1))
+
+logaddexp_p = binary("logaddexp", np.logaddexp, float_only=True)
+# z = log(e^x + e^y): dz = e^(x - z) dx + e^(y - z) dy.  Both factors lie in
+# [0, 1] (x, y <= z), so the rule cannot overflow at |x| = 1000, and it is
+# smooth at x = y (each factor 1/2), to any order.  NumPy's implementation
+# gives the value, exact at infinities (logaddexp(inf, inf) = inf).
+defjvp(logaddexp_p, lambda t, x, y, z: mul(t, exp(sub(x, z))),
+       lambda t, x, y, z: mul(t, exp(sub(y, z))))
+
+hypot_p = binary("hypot", np.hypot, float_only=True)
+
+
+def _hypot_partial(t, mine, h):
+    # d sqrt(x^2 + y^2) = (x dx + y dy) / h.  At the origin (h = 0) the
+    # numerator is 0 too, and the derivative is taken as 0, as JAX's hypot
+    # gives there: h is replaced by 1 where it is 0.
+    safe_h = select(bind(eq_p, h, scalar(0, h)), instantiate_like(one(h), h), h)
+    return mul(t, div(mine, safe_h))
+
+
+defjvp(hypot_p, lambda t, x, y, h: _hypot_partial(t, x, h),
+       lambda t, x, y, h: _hypot_partial(t, y, h))
 
 atan2_p = binary("atan2", np.arctan2, float_only=True)
 # atan2(y, x): d = (x dy - y dx) / (x^2 + y^2)

@@ -6,6 +6,13 @@ elements of ``x`` at ``indices`` along axis ``k`` (NumPy's ``take``):
 Negative indices count from the end, as in NumPy.  Every integer-array
 ("fancy") index is lowered to one gather by ``chainrule.numpy``; basic
 slicing uses ``slice``/``rev``/``squeeze`` instead.
+
+The scatters write ``updates`` (shaped like a gather's result) into a copy
+of ``operand`` at ``indices``, each combining with what is there in its own
+way: ``scatter`` replaces (the last of repeated indices wins),
+``scatter_add`` adds, ``scatter_min``/``scatter_max`` keep the extreme.
+They back ``x.at[idx].set/add/min/max``; the first two are linear (each
+other's transposes with ``gather``), the last two are not.
 """
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ import numpy as np
 from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
-from ._ad import LinearInput, defjvp, instantiate, zeros
+from ._ad import LinearInput, Zero, defjvp, instantiate, zeros
 from ._define import check_axes, cost_free, primitive
 
 
@@ -139,3 +146,57 @@ def indices_aval(indices):
 
 scatter_p = primitive("scatter", _scatter_impl, _scatter_add_shape, cost=cost_free)
 _linear_scatter(scatter_p, _scatter_transpose)
+
+
+# scatter_min[axis=k] / scatter_max[axis=k] operand indices updates: a copy of
+# ``operand`` where each indexed position keeps the smallest (largest) of its
+# own value and every update sent to it (NumPy's ``np.minimum.at``).  They
+# back ``x.at[idx].min(v)`` / ``.max(v)``; not linear, so no transpose.
+def _extremal_scatter_jvp(prim):
+    # The result at a position is whichever contender (the operand's value
+    # or an update sent there) is extreme, so its tangent is that
+    # contender's.  Where several tie, the tangent is their average, as JAX
+    # does and as reduce_max splits ties (the one-sided derivatives disagree
+    # there; the average is the symmetric choice):
+    #   out_dot[j] = (wins_x[j] t_x[j] + sum_{k -> j} wins_v[k] t_v[k])
+    #                / (wins_x[j] + sum_{k -> j} wins_v[k])
+    # with wins = 1.0 where the contender equals the result.  The weights are
+    # piecewise constant, so this is again IR and differentiates further.
+    from .elementwise import add, convert_element_type_p, div, eq_p, mul
+
+    def rule(primals, tangents, out, *, axis):
+        operand, indices, updates = primals
+        t_operand, _, t_updates = tangents
+        aval = get_aval(out)
+
+        def wins(a, b):
+            return bind(convert_element_type_p, bind(eq_p, a, b), new_dtype=aval.dtype)
+
+        wins_x = wins(operand, out)
+        wins_v = wins(updates, bind(gather_p, out, indices, axis=axis))
+        blank = zeros(aval)
+        count = add(wins_x, bind(scatter_add_p, blank, indices, wins_v, axis=axis))
+        total = bind(scatter_add_p, blank, indices, mul(instantiate(t_updates), wins_v),
+                     axis=axis) if type(t_updates) is not Zero else None
+        if type(t_operand) is not Zero:
+            own = mul(t_operand, wins_x)
+            total = own if total is None else add(total, own)
+        return div(total, count)
+
+    prim.jvp = rule
+
+
+def _extremal_scatter(name, ufunc):
+    def impl(operand, indices, updates, *, axis):
+        out = np.array(operand, copy=True)
+        ufunc.at(out, (slice(None),) * axis + (indices,), updates)
+        return out
+
+    prim = primitive(name, impl, _scatter_add_shape,
+                     cost=lambda ins, outs, **params: ins[2].size)  # one comparison per update
+    _extremal_scatter_jvp(prim)
+    return prim
+
+
+scatter_min_p = _extremal_scatter("scatter_min", np.minimum)
+scatter_max_p = _extremal_scatter("scatter_max", np.maximum)

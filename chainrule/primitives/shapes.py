@@ -237,9 +237,10 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
     # its own positions (a strided slice); the padding value gets the rest
     from .reductions import reduce_sum_p
     ct_x = None
-    shape = x.aval.shape
+    x_aval = x.aval if type(x) is LinearInput else get_aval(x)   # x may be a constant
+    shape = x_aval.shape
     if 0 in shape:
-        sliced = zeros(x.aval)
+        sliced = zeros(x_aval)
     else:
         sliced = bind(slice_p, ct,
                       start_indices=tuple(lo for lo, _, _ in padding_config),
