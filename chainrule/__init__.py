@@ -4,6 +4,7 @@ Python + NumPy functions are traced into a flat SSA IR (``make_ir``), and
 separate interpreters evaluate, differentiate, batch, compile and draw it.
 """
 from . import numpy  # noqa: F401  (installs Tracer's operators)
+from . import scipy  # noqa: F401
 from .tracer.avals import ShapedArray  # noqa: F401
 from .tracer.core import Primitive, Tracer, bind  # noqa: F401
 from .tracer.errors import (ChainruleError, ConcretizationError, ShapeError,  # noqa: F401
@@ -16,6 +17,7 @@ from .transforms import (GradientCheckError, check_grads, grad, jvp, linear_tran
 from .transforms import ADStages, ad_stages, draw  # noqa: F401
 from .interpreters.draw import GraphvizNotFoundError, IRDrawing  # noqa: F401
 
-from .transforms import hessian, jacfwd, jacobian, jacobian_plan, jacrev, vmap  # noqa: F401
+from .transforms import (hessian, jacfwd, jacobian, jacobian_plan, jacrev,  # noqa: F401
+                         stop_gradient, vmap)
 
 __version__ = "0.1.0"

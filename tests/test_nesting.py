@@ -81,7 +81,7 @@ def test_inner_ir_closing_over_an_outer_tracer():
     (const,) = record["consts"]
     assert isinstance(const, Tracer)
     assert const is record["x"]
-    assert const.trace is record["outer_trace"]
+    assert const._trace is record["outer_trace"]
     # evaluating it inside the outer trace emitted into the outer trace
     assert str(closed) == """\
 { lambda ; a:f64[]. let
@@ -161,7 +161,7 @@ def test_three_levels_of_nesting():
     d:f64[] = mul c a
     e:f64[] = mul d b
   in (e,) }"""
-    assert [c.trace for c in consts[1]] == [traces[2], traces[3]]
+    assert [c._trace for c in consts[1]] == [traces[2], traces[3]]
     # evaluated at level 2 with x = y: y*y is level 2's own, z is lifted
     assert texts[2] == """\
 { lambda a:f64[] ; b:f64[]. let
@@ -169,7 +169,7 @@ def test_three_levels_of_nesting():
     d:f64[] = mul c a
     e:f64[] = add d 1.0:f64[]
   in (e,) }"""
-    assert [c.trace for c in consts[2]] == [traces[3]]
+    assert [c._trace for c in consts[2]] == [traces[3]]
     assert str(closed) == """\
 { lambda ; a:f64[]. let
     b:f64[] = mul a a
@@ -202,10 +202,10 @@ def test_inner_consts_are_outer_tracers_only_while_traced():
   in (f,) }"""
     consts = seen["consts"]
     assert len(consts) == 2
-    assert all(isinstance(c, Tracer) and c.trace is seen["trace"] for c in consts)
+    assert all(isinstance(c, Tracer) and c._trace is seen["trace"] for c in consts)
     assert [c.aval.str_short() for c in consts] == ["f64[3,3]", "f64[3]"]
     # once the outer trace is over they are dead tracers
-    assert all(not c.trace.active for c in consts)
+    assert all(not c._trace.active for c in consts)
     # the outer IR has no consts: both were its own inputs
     assert closed.consts == []
     assert str(closed) == """\
@@ -410,7 +410,7 @@ def test_concrete_trace_nested_in_concrete_trace_sees_values():
         z = x - 5.0
         seen["inner_ir"] = str(trace_to_ir(inner, (z,), concrete=True))
         value = seen["out"].value
-        assert isinstance(value, Tracer) and value.trace is current_trace()
+        assert isinstance(value, Tracer) and value._trace is current_trace()
         return value + x
 
     closed = trace_to_ir(outer, (2.0,), concrete=True)

@@ -132,13 +132,13 @@ def install_tracer_methods(cnp):
         self, indices, axis, out, mode)
     T.diagonal = lambda self, offset=0, axis1=0, axis2=1: cnp.diagonal(self, offset, axis1, axis2)
     T.copy = lambda self, order="C": self     # traced arrays are immutable
-    # (no x.trace(): Tracer.trace is the tracer's trace; numpy.trace(x) works)
+    T.trace = lambda self, offset=0, axis1=0, axis2=1, dtype=None, out=None: cnp.trace(
+        self, offset, axis1, axis2, dtype, out)
     T.squeeze = lambda self, axis=None: cnp.squeeze(self, axis)
     T.swapaxes = lambda self, axis1, axis2: cnp.swapaxes(self, axis1, axis2)
     T.clip = lambda self, min=None, max=None: cnp.clip(self, min, max)
     T.conj = T.conjugate = lambda self: self
     T.real = property(lambda self: self)
-    # issue 4, group A: reductions, statistics, sorting, rounding
     T.imag = property(lambda self: cnp.imag(self))
     T.all = lambda self, axis=None, out=None, keepdims=False, *, where=None: cnp.all(
         self, axis=axis, out=out, keepdims=keepdims, where=where)
@@ -146,7 +146,8 @@ def install_tracer_methods(cnp):
         self, axis=axis, out=out, keepdims=keepdims, where=where)
     T.cumsum = lambda self, axis=None, dtype=None, out=None: cnp.cumsum(self, axis, dtype, out)
     T.cumprod = lambda self, axis=None, dtype=None, out=None: cnp.cumprod(self, axis, dtype, out)
-    # (no x.var(): Tracer.var is the tracer's IR variable; numpy.var(x) works)
+    T.var = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: cnp.var(
+        self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
     T.std = lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: cnp.std(
         self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
     T.round = lambda self, decimals=0, out=None: cnp.round(self, decimals, out)

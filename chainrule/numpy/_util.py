@@ -59,21 +59,21 @@ def _dtype_key(x):
     # Python type, not a dtype); bool is never weak
     if type(x) in _PY_SCALARS:
         return type(x)
-    if isinstance(x, Tracer) and x.var.aval.weak_type:
+    if isinstance(x, Tracer) and x._var.aval.weak_type:
         return _WEAK_KIND.get(x.dtype.kind, x.dtype)
     return dtype_of(x)
 
 
 def is_weak(x) -> bool:
-    return type(x) in _PY_SCALARS or (isinstance(x, Tracer) and x.var.aval.weak_type)
+    return type(x) in _PY_SCALARS or (isinstance(x, Tracer) and x._var.aval.weak_type)
 
 
 def mark_weak(out, args):
     """An elementwise result of only weak operands is weak itself (``s * 2.0``
     for a Python-number argument ``s`` still promotes like a Python number)."""
     if isinstance(out, Tracer) and all(is_weak(a) for a in args):
-        aval = out.var.aval
-        out.var.aval = ShapedArray(aval.shape, aval.dtype, weak_type=True)
+        aval = out._var.aval
+        out._var.aval = ShapedArray(aval.shape, aval.dtype, weak_type=True)
     return out
 
 

@@ -1,4 +1,4 @@
 """``chainrule.scipy``: the few SciPy functions chainrule provides, under
-SciPy's names (``chainrule.scipy.special``).  SciPy itself is not a
+SciPy's names (``chainrule.scipy.special``, ``chainrule.scipy.linalg``).  SciPy itself is not a
 dependency, and plain SciPy calls are not dispatched to these."""
-from . import special  # noqa: F401
+from . import linalg, special  # noqa: F401

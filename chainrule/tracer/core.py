@@ -98,12 +98,12 @@ def bind(prim: Primitive, *args, **params):
     module docstring."""
     owner = None
     for x in args:
-        if isinstance(x, Tracer) and (owner is None or x.trace.level > owner.level):
-            owner = x.trace
+        if isinstance(x, Tracer) and (owner is None or x._trace.level > owner.level):
+            owner = x._trace
     if owner is None:
         return prim.impl(*args, **params)
     if not owner.active:
-        raise _leak_error(next(x for x in args if isinstance(x, Tracer) and x.trace is owner))
+        raise _leak_error(next(x for x in args if isinstance(x, Tracer) and x._trace is owner))
     return owner.process(prim, args, params)
 
 
@@ -177,14 +177,14 @@ class Trace:
         """The IR atom (``Var`` or ``Literal``) standing for ``x`` here, and its
         concrete value (None when unknown)."""
         if isinstance(x, Tracer):
-            if x.trace is self:
-                return x.var, x.value
-            if not x.trace.active:
+            if x._trace is self:
+                return x._var, x.value
+            if not x._trace.active:
                 raise _leak_error(x)
             # a tracer of an enclosing trace: lift it to a const var of this
             # one; on a concrete trace its value *is* that outer tracer, so
             # computing with it records into the enclosing trace
-            return self._const_var(x, x.var.aval), (x if self.concrete else None)
+            return self._const_var(x, x._var.aval), (x if self.concrete else None)
         lit = literal_or_none(x)
         if lit is not None:
             return lit, lit.value
@@ -253,7 +253,7 @@ def new_trace(name: str = "make_ir", concrete: bool = False, on_equation=None):
 
 def _leak_error(tracer) -> TracerLeakError:
     return TracerLeakError(
-        f"a traced value {tracer.aval.str_short()} leaked out of the {tracer.trace.name} "
+        f"a traced value {tracer.aval.str_short()} leaked out of the {tracer._trace.name} "
         "trace that created it and was used after that trace had finished (for example it was "
         "stored in a global or a list outside the function). Return it from the traced function "
         f"instead.{where(user_source_info())}")
@@ -266,33 +266,33 @@ class Tracer:
     ``.dtype``) and, on a concrete trace, its NumPy ``value``.
     """
 
-    __slots__ = ("trace", "var", "value")
+    __slots__ = ("_trace", "_var", "value")
     __array_priority__ = 1000  # NumPy defers binary operators to us
 
     def __init__(self, trace: Trace, var: Var, value=None):
-        self.trace = trace
-        self.var = var
+        self._trace = trace
+        self._var = var
         self.value = value
 
     @property
     def aval(self) -> ShapedArray:
-        return self.var.aval
+        return self._var.aval
 
     @property
     def shape(self):
-        return self.var.aval.shape
+        return self._var.aval.shape
 
     @property
     def dtype(self):
-        return self.var.aval.dtype
+        return self._var.aval.dtype
 
     @property
     def ndim(self):
-        return len(self.var.aval.shape)
+        return len(self._var.aval.shape)
 
     @property
     def size(self):
-        return self.var.aval.size
+        return self._var.aval.size
 
     def __len__(self):
         if not self.shape:
@@ -313,7 +313,7 @@ class Tracer:
             return value
         raise ConcretizationError(
             f"{what} needs the value of a traced array {self.aval.str_short()}, but under "
-            f"{self.trace.name} only its shape and dtype are known.{where(user_source_info())}\n"
+            f"{self._trace.name} only its shape and dtype are known.{where(user_source_info())}\n"
             "Python control flow on traced values cannot be recorded in the IR. Use "
             "cr.cond / cr.while_loop for control flow that depends on values, "
             "numpy.where to choose between values, or mark the argument static with "
@@ -358,8 +358,8 @@ class Tracer:
 
     def __repr__(self):
         if self.value is not None:
-            return f"Tracer<{self.aval.str_short()}>({self.value!r}) from {self.trace.name}"
-        return f"Tracer<{self.aval.str_short()}> from {self.trace.name}"
+            return f"Tracer<{self.aval.str_short()}>({self.value!r}) from {self._trace.name}"
+        return f"Tracer<{self.aval.str_short()}> from {self._trace.name}"
 
     __hash__ = None  # == builds an equation, so tracers cannot be dict keys
 
@@ -367,7 +367,7 @@ class Tracer:
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer or of a concrete array or number."""
     if isinstance(x, Tracer):
-        return x.var.aval
+        return x._var.aval
     if isinstance(x, ShapedArray):
         return x
     return aval_of_value(x)

@@ -57,7 +57,7 @@ def _forward(f, args, make_tangents, name):
         in_avals = [t.aval for t in tracers]
         for tracer, t in zip(tracers, make_tangents(in_avals)):
             if type(t) is not Zero:
-                forward.tangents[tracer.var] = t
+                forward.tangents[tracer._var] = t
         out_flat, out_tree = flat_outputs(f(*tree_unflatten(in_tree, tracers)), f, name)
         outs, tangents = [], []
         for x in out_flat:
@@ -311,3 +311,12 @@ def linear_transpose(f_linear, *primals):
 
     transposed.ir = closed
     return transposed
+
+
+def stop_gradient(x):
+    """``x`` as a constant for differentiation: its value passes, its
+    derivative is zero (every leaf of a pytree)."""
+    from ..primitives.elementwise import stop_gradient_p
+    from ..tracer.core import bind
+    leaves, treedef = tree_flatten(x)
+    return tree_unflatten(treedef, [bind(stop_gradient_p, leaf) for leaf in leaves])
