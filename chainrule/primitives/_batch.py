@@ -9,8 +9,8 @@ Rules are written with ``bind``, so a batched program is again IR.
 
 The helpers give the common shapes of rules in one line each:
 ``batch_elementwise`` (same-shape operands, scalars allowed),
-``batch_axis_params`` (the batch axis goes first and axis parameters
-shift by one), and ``moveaxis``/``bdim_to_front`` for rules of their own.
+``batch_leading`` (the batch axis goes first and axis parameters shift by
+one), and ``moveaxis``/``bdim_to_front`` for rules of their own.
 """
 from __future__ import annotations
 
@@ -76,9 +76,11 @@ def batch_elementwise(prim):
     return rule
 
 
-def batch_axis_params(prim, *names, positions=False):
-    """Unary primitives with axis parameters (``axes``, ``axis``,
-    ``dimensions``...): the batch axis goes first and each axis shifts by one."""
+def batch_leading(prim, *axis_params):
+    """Primitives that treat leading axes as independent (reductions over
+    given axes, stacks of matrices, sorts and concatenations along an axis):
+    every operand gets the batch axis first (an unbatched one is broadcast),
+    and the named axis parameters shift by one."""
 
     def shift(value):
         if isinstance(value, tuple):
@@ -86,9 +88,10 @@ def batch_axis_params(prim, *names, positions=False):
         return value + 1
 
     def rule(args, dims, **params):
-        (x,), (d,) = args, dims
-        params = {k: (shift(v) if k in names else v) for k, v in params.items()}
-        out = bind(prim, moveaxis(x, d, 0), **params)
+        size = batch_size(args, dims)
+        ops = [bdim_to_front(x, d, size) for x, d in zip(args, dims)]
+        params = {k: (shift(v) if k in axis_params else v) for k, v in params.items()}
+        out = bind(prim, *ops, **params)
         return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
 
     prim.batch = rule

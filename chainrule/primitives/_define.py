@@ -64,8 +64,17 @@ def _same_aval(x):
     return x
 
 
+def elementwise(p: Primitive) -> Primitive:
+    """Mark ``p`` elementwise: batched by ``batch_elementwise``, with a
+    diagonal Jacobian in each operand."""
+    from ._batch import batch_elementwise
+    batch_elementwise(p)
+    p.jacobian_kind = "diagonal"
+    return p
+
+
 def unary(name: str, impl, float_only: bool = True) -> Primitive:
-    return primitive(name, impl, _float_only(name) if float_only else _same_aval)
+    return elementwise(primitive(name, impl, _float_only(name) if float_only else _same_aval))
 
 
 def binary_shape(name, x, y, out_dtype=None):
@@ -87,7 +96,7 @@ def binary(name: str, impl, out_dtype=None, float_only: bool = False) -> Primiti
         if float_only and not is_float(x.dtype):
             raise ShapeError(f"{name} needs floating-point operands, got {x.str_short()}")
         return binary_shape(name, x, y, out_dtype)
-    return primitive(name, impl, rule)
+    return elementwise(primitive(name, impl, rule))
 
 
 def check_axes(name, axes, ndim):

@@ -19,6 +19,7 @@ import numpy as np
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import Zero, add_tangents, deflinear
+from ._batch import batch_leading
 from ._define import check_axes, cost_elementwise, primitive
 from .elementwise import mul
 from .shapes import pad_p, slice_p
@@ -88,3 +89,5 @@ def _cumprod_jvp(primals, tangents, out, *, axis):
 
 
 cumprod_p.jvp = _cumprod_jvp
+batch_leading(cumsum_p, "axis")
+batch_leading(cumprod_p, "axis")

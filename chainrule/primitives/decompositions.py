@@ -23,6 +23,7 @@ import numpy as np
 from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
+from ._batch import batch_leading
 from ._define import primitive
 from ._matrix import (batch_size, check_float, check_square, diagonal, eye, gaps_reciprocal,
                       mm, mT, spread, symmetrize, tril_mask)
@@ -267,3 +268,8 @@ def _pinv_jvp(primals, tangents, p, *, rcond, hermitian):
 
 
 pinv_p.jvp = _pinv_jvp
+
+
+# stacks of matrices: a batch is one more leading axis
+for _p in (cholesky_p, qr_p, eigh_p, svd_p, pinv_p):
+    batch_leading(_p)

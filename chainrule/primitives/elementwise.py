@@ -15,7 +15,7 @@ from ..tracer.avals import ShapedArray, is_bool, is_float
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, Zero, defjvp, deflinear, defzero, instantiate, scalar
-from ._define import binary, binary_shape, cost_free, primitive, unary
+from ._define import binary, binary_shape, cost_free, elementwise, primitive, unary
 
 
 def _logistic(x):
@@ -131,7 +131,8 @@ defzero(stop_gradient_p)
 stop_gradient_p.cost = cost_free
 
 # signbit: whether the sign bit is set (True for -0.0 and -nan, unlike x < 0)
-signbit_p = primitive("signbit", np.signbit, lambda x: ShapedArray(x.shape, np.bool_))
+signbit_p = elementwise(primitive("signbit", np.signbit,
+                                   lambda x: ShapedArray(x.shape, np.bool_)))
 defzero(signbit_p)
 
 
@@ -281,10 +282,10 @@ def _bool_or_int(name):
     return rule
 
 
-not_p = primitive("not", np.invert, _bool_or_int("not"))
-and_p = primitive("and", np.bitwise_and, _bool_or_int("and"))
-or_p = primitive("or", np.bitwise_or, _bool_or_int("or"))
-xor_p = primitive("xor", np.bitwise_xor, _bool_or_int("xor"))
+not_p = elementwise(primitive("not", np.invert, _bool_or_int("not")))
+and_p = elementwise(primitive("and", np.bitwise_and, _bool_or_int("and")))
+or_p = elementwise(primitive("or", np.bitwise_or, _bool_or_int("or")))
+xor_p = elementwise(primitive("xor", np.bitwise_xor, _bool_or_int("xor")))
 for _p in (not_p, and_p, or_p, xor_p):
     defzero(_p)
 
@@ -298,8 +299,8 @@ def _integer_pow_shape(x, *, y):
     return x
 
 
-integer_pow_p = primitive("integer_pow", lambda x, *, y: np.power(x, y, dtype=x.dtype),
-                          _integer_pow_shape)
+integer_pow_p = elementwise(primitive(
+    "integer_pow", lambda x, *, y: np.power(x, y, dtype=x.dtype), _integer_pow_shape))
 
 
 def _integer_pow_jvp(t, x, out, *, y):
@@ -325,7 +326,8 @@ def _select_shape(pred, on_true, on_false):
     return ShapedArray(pred.shape or out.shape, out.dtype)
 
 
-select_p = primitive("select", lambda p, t, f: np.where(p, t, f)[()], _select_shape)
+select_p = elementwise(primitive("select", lambda p, t, f: np.where(p, t, f)[()],
+                                  _select_shape))
 
 
 def _select_jvp(primals, tangents, out, **params):
@@ -364,9 +366,9 @@ def _convert_shape(x, *, new_dtype):
     return ShapedArray(x.shape, new_dtype)
 
 
-convert_element_type_p = primitive(
+convert_element_type_p = elementwise(primitive(
     "convert_element_type", lambda x, *, new_dtype: np.asarray(x).astype(new_dtype)[()],
-    _convert_shape)
+    _convert_shape))
 
 
 def _convert_jvp(primals, tangents, out, *, new_dtype):

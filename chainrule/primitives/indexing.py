@@ -22,7 +22,9 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, Zero, defjvp, instantiate, zeros
+from ._batch import batch_size, bdim_to_front, moveaxis
 from ._define import check_axes, cost_free, primitive
+from .shapes import reshape_p
 
 
 def _gather_shape(x, indices, *, axis):
@@ -200,3 +202,63 @@ def _extremal_scatter(name, ufunc):
 
 scatter_min_p = _extremal_scatter("scatter_min", np.minimum)
 scatter_max_p = _extremal_scatter("scatter_max", np.maximum)
+
+
+# -- batching: with unbatched indices the batch is one more leading axis;
+# with batched indices it is folded into the indexed axis (B x n positions),
+# each example's indices offset by its own n positions
+def _fold_batch(x, axis):
+    """``x`` (batch first) with the batch merged into axis ``axis``."""
+    x = moveaxis(x, 0, axis)
+    shape = get_aval(x).shape
+    return bind(reshape_p, x, shape=shape[:axis] + (shape[axis] * shape[axis + 1],)
+                + shape[axis + 2:])
+
+
+def _offset_indices(indices, n):
+    """Indices (batch first) into the folded axis: wrapped to [0, n), then
+    shifted by n positions per example."""
+    from .elementwise import add, lt_p, mul, select
+    aval = get_aval(indices)
+    wrapped = select(bind(lt_p, indices, np.zeros((), aval.dtype)[()]),
+                     add(indices, np.asarray(n, aval.dtype)[()]), indices)
+    offsets = (np.arange(aval.shape[0], dtype=aval.dtype) * n).reshape(
+        (aval.shape[0],) + (1,) * (aval.ndim - 1))
+    return add(wrapped, np.broadcast_to(offsets, aval.shape))
+
+
+def _gather_batch(args, dims, *, axis):
+    (x, indices), (dx, di) = args, dims
+    if di is None:
+        return bind(gather_p, moveaxis(x, dx, 0), indices, axis=axis + 1), 0
+    if dx is None:   # the indices' batch axis lands among the gathered axes
+        return bind(gather_p, x, indices, axis=axis), axis + di
+    n = get_aval(x).shape[axis + (1 if dx <= axis else 0)]
+    x = _fold_batch(moveaxis(x, dx, 0), axis)
+    return bind(gather_p, x, _offset_indices(moveaxis(indices, di, 0), n), axis=axis), axis
+
+
+gather_p.batch = _gather_batch
+
+
+def _scatter_batch(prim):
+    def rule(args, dims, *, axis):
+        (operand, indices, updates), (do, di, du) = args, dims
+        size = batch_size(args, dims)
+        operand = bdim_to_front(operand, do, size)
+        updates = bdim_to_front(updates, du, size)
+        if di is None:
+            return bind(prim, operand, indices, updates, axis=axis + 1), 0
+        shape = get_aval(operand).shape                       # (B, ..., n, ...)
+        folded = bind(prim, _fold_batch(operand, axis),
+                      _offset_indices(bdim_to_front(indices, di, size), shape[axis + 1]),
+                      moveaxis(updates, 0, axis), axis=axis)
+        unfolded = bind(reshape_p, folded, shape=shape[1:axis + 1] + (size, shape[axis + 1])
+                        + shape[axis + 2:])
+        return unfolded, axis
+
+    prim.batch = rule
+
+
+for _p in (scatter_add_p, scatter_p, scatter_min_p, scatter_max_p):
+    _scatter_batch(_p)

@@ -16,6 +16,7 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, defjvp
+from ._batch import moveaxis
 from ._define import check_axes, primitive
 
 
@@ -124,3 +125,27 @@ def _dot_general_transpose(ct, lhs, rhs, *, dimension_numbers):
 
 
 dot_general_p.transpose = _dot_general_transpose
+
+
+def _dot_general_batch(args, dims, *, dimension_numbers):
+    # both batched: the batch becomes one more batch dimension of the product;
+    # one batched: it is one more free axis of that operand, and lands where
+    # dot_general puts that operand's free axes
+    (lhs, rhs), (dl, dr) = args, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    up = lambda axes: tuple(a + 1 for a in axes)   # noqa: E731
+    if dl is not None and dr is not None:
+        lhs, rhs = moveaxis(lhs, dl, 0), moveaxis(rhs, dr, 0)
+        return dot_general(lhs, rhs, ((up(lc), up(rc)), ((0,) + up(lb), (0,) + up(rb)))), 0
+    if dl is not None:
+        lhs = moveaxis(lhs, dl, 0)
+        return dot_general(lhs, rhs, ((up(lc), rc), (up(lb), rb))), len(lb)
+    rhs = moveaxis(rhs, dr, 0)
+    lhs_free = get_aval(lhs).ndim - len(lc) - len(lb)
+    return dot_general(lhs, rhs, ((lc, up(rc)), (lb, up(rb)))), len(lb) + lhs_free
+
+
+dot_general_p.batch = _dot_general_batch
+# with one operand a residual, its Jacobian is that operand (the planner
+# reads it off instead of computing it)
+dot_general_p.jacobian_kind = "explicit"

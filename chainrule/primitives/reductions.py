@@ -12,6 +12,7 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import Zero, add_tangents, defjvp, deflinear, defzero
+from ._batch import batch_leading
 from ._define import check_axes, cost_reduce, primitive
 from .elementwise import convert_element_type_p, div, eq_p, mul
 
@@ -134,5 +135,10 @@ defzero(argmax_p)
 defzero(argmin_p)
 
 
-for _p in (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, argmax_p, argmin_p):
+# reductions of a batch reduce each example: the batch axis goes first
+for _p in (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p):
     _p.cost = cost_reduce
+    batch_leading(_p, "axes")
+for _p in (argmax_p, argmin_p):
+    _p.cost = cost_reduce
+    batch_leading(_p, "axis")

@@ -11,6 +11,7 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, deflinear, zeros
+from ._batch import batch_leading, moveaxis
 from ._define import check_axes, cost_free, primitive
 
 
@@ -26,6 +27,15 @@ reshape_p = primitive("reshape", lambda x, *, shape: np.reshape(x, shape), _resh
 deflinear(reshape_p, lambda ct, x, *, shape: [bind(reshape_p, ct, shape=x.aval.shape)])
 
 
+def _reshape_batch(args, dims, *, shape):
+    (x,), (d,) = args, dims
+    x = moveaxis(x, d, 0)
+    return bind(reshape_p, x, shape=(get_aval(x).shape[0],) + tuple(shape)), 0
+
+
+reshape_p.batch = _reshape_batch
+
+
 # transpose[permutation=...]: out.shape[i] = x.shape[permutation[i]]
 def _transpose_shape(x, *, permutation):
     if sorted(permutation) != list(range(x.ndim)):
@@ -38,6 +48,18 @@ transpose_p = primitive("transpose", lambda x, *, permutation: np.transpose(x, p
                         _transpose_shape)
 deflinear(transpose_p, lambda ct, x, *, permutation: [
     bind(transpose_p, ct, permutation=tuple(int(i) for i in np.argsort(permutation)))])
+# the batch axis stays where it is; the others are permuted around it
+transpose_p.batch = lambda args, dims, *, permutation: (bind(
+    transpose_p, args[0], permutation=_perm_around(permutation, dims[0])), dims[0])
+
+
+def _perm_around(permutation, d):
+    """``permutation`` of an example's axes, applied to an array with an
+    extra (batch) axis at ``d`` that stays in place."""
+    old = [a if a < d else a + 1 for a in range(len(permutation))]  # example axis -> its axis
+    perm = [old[p] for p in permutation]
+    perm.insert(d, d)
+    return tuple(perm)
 
 
 # broadcast_in_dim[shape=..., broadcast_dimensions=...]: operand axis i becomes
@@ -80,6 +102,17 @@ def _broadcast_transpose(ct, x, *, shape, broadcast_dimensions):
 deflinear(broadcast_in_dim_p, _broadcast_transpose)
 
 
+def _broadcast_batch(args, dims, *, shape, broadcast_dimensions):
+    (x,), (d,) = args, dims
+    x = moveaxis(x, d, 0)
+    size = get_aval(x).shape[0]
+    return bind(broadcast_in_dim_p, x, shape=(size,) + tuple(shape),
+                broadcast_dimensions=(0,) + tuple(b + 1 for b in broadcast_dimensions)), 0
+
+
+broadcast_in_dim_p.batch = _broadcast_batch
+
+
 # squeeze[dimensions=...]: drop axes of size 1
 def _squeeze_shape(x, *, dimensions):
     check_axes("squeeze", dimensions, x.ndim)
@@ -93,6 +126,7 @@ squeeze_p = primitive("squeeze", lambda x, *, dimensions: np.squeeze(x, axis=dim
                       _squeeze_shape)
 deflinear(squeeze_p, lambda ct, x, *, dimensions: [
     bind(expand_dims_p, ct, dimensions=tuple(dimensions))])
+batch_leading(squeeze_p, "dimensions")
 
 
 # expand_dims[dimensions=...]: insert axes of size 1 at these output positions
@@ -109,6 +143,7 @@ expand_dims_p = primitive("expand_dims", lambda x, *, dimensions: np.expand_dims
                           _expand_dims_shape)
 deflinear(expand_dims_p, lambda ct, x, *, dimensions: [
     bind(squeeze_p, ct, dimensions=tuple(dimensions))])
+batch_leading(expand_dims_p, "dimensions")
 
 
 # concatenate[axis=...]
@@ -153,6 +188,7 @@ def _concatenate_transpose(ct, *xs, axis):
 
 
 deflinear(concatenate_p, _concatenate_transpose)
+batch_leading(concatenate_p, "axis")
 
 
 # slice[start_indices=..., limit_indices=..., strides=...]: x[start:limit:stride]
@@ -193,6 +229,17 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
 deflinear(slice_p, _slice_transpose)
 
 
+def _slice_batch(args, dims, *, start_indices, limit_indices, strides):
+    (x,), (d,) = args, dims
+    x = moveaxis(x, d, 0)
+    return bind(slice_p, x, start_indices=(0,) + tuple(start_indices),
+                limit_indices=(get_aval(x).shape[0],) + tuple(limit_indices),
+                strides=(1,) + tuple(strides)), 0
+
+
+slice_p.batch = _slice_batch
+
+
 # rev[dimensions=...]: reverse the order of elements along these axes
 def _rev_shape(x, *, dimensions):
     check_axes("rev", dimensions, x.ndim)
@@ -201,6 +248,7 @@ def _rev_shape(x, *, dimensions):
 
 rev_p = primitive("rev", lambda x, *, dimensions: np.flip(x, dimensions), _rev_shape)
 deflinear(rev_p, lambda ct, x, *, dimensions: [bind(rev_p, ct, dimensions=dimensions)])
+batch_leading(rev_p, "dimensions")
 
 
 # pad[padding_config=((low, high, interior), ...)] x padding_value: put
@@ -259,6 +307,28 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
 
 
 deflinear(pad_p, _pad_transpose)
+
+
+def _pad_batch(args, dims, *, padding_config):
+    from ._batch import bdim_to_front, batch_size
+    from .elementwise import add, mul
+    (x, value), (dx, dv) = args, dims
+    size = batch_size(args, dims)
+    x = bdim_to_front(x, dx, size)
+    config = ((0, 0, 0),) + tuple(padding_config)
+    if dv is None:
+        return bind(pad_p, x, value, padding_config=config), 0
+    # one padding value per example: pad with 0, then add value * (where padding is)
+    aval = get_aval(x)
+    out = bind(pad_p, x, np.zeros((), aval.dtype)[()], padding_config=config)
+    where_padded = _pad_impl(np.zeros(aval.shape, aval.dtype), np.ones((), aval.dtype),
+                             padding_config=config)
+    per_example = bind(broadcast_in_dim_p, moveaxis(value, dv, 0), shape=get_aval(out).shape,
+                       broadcast_dimensions=(0,))
+    return add(out, mul(per_example, where_padded)), 0
+
+
+pad_p.batch = _pad_batch
 
 
 for _p in (reshape_p, transpose_p, broadcast_in_dim_p, squeeze_p, expand_dims_p, concatenate_p,

@@ -22,6 +22,7 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, Zero
+from ._batch import batch_leading
 from ._define import primitive
 from ._matrix import (batch_size, check_float, check_square, eye, mm, mT, tril_mask,
                       triu_mask)
@@ -192,3 +193,8 @@ def _slogdet_jvp(primals, tangents, out):
 
 
 slogdet_p.jvp = _slogdet_jvp
+
+
+# stacks of matrices: a batch is one more leading axis
+for _p in (solve_p, triangular_solve_p, slogdet_p):
+    batch_leading(_p)

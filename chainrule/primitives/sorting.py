@@ -27,6 +27,7 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, Zero, is_linear
+from ._batch import batch_leading
 from ._define import check_axes, primitive
 
 
@@ -94,3 +95,4 @@ def _sort_transpose(cts, keys, *operands, axis):
 
 sort_p.jvp = _sort_jvp
 sort_p.transpose = _sort_transpose
+batch_leading(sort_p, "axis")

@@ -74,6 +74,10 @@ class Primitive:
         self.transpose = None
         self.batch = None
         self.cost = None
+        # the shape of its Jacobian in a linear program, for the Jacobian
+        # planner: "diagonal" (elementwise), "explicit" (a matrix product
+        # with a constant operand) or "dense"
+        self.jacobian_kind = "dense"
 
     def bind(self, *args, **params):
         return bind(self, *args, **params)
