@@ -23,6 +23,7 @@ from ..interpreters.chain import cut_chain, segments_at
 from ..interpreters.transpose import transpose_ir
 from ..tracer.avals import ShapedArray
 from ..tracer.core import get_aval, new_trace
+from ..tracer.errors import ConcretizationError
 from ..tracer.ir import IR, ClosedIR, Var
 from ..tracer.pytree import tree_flatten, tree_unflatten
 from . import planner as P
@@ -246,36 +247,70 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
     predicts to be cheapest (``mode="auto"``: forward, reverse, or a mixed
     bracketing when that is predicted at least 1.25x cheaper; ``"optimal"``:
     always the cheapest; ``"fwd"``/``"rev"``: a pure mode).  Output shapes
-    are ``out.shape + in.shape``, as ``jacfwd``/``jacrev``."""
+    are ``out.shape + in.shape``, as ``jacfwd``/``jacrev``.
+
+    The plan is made once per argument signature from the abstract program
+    (no numbers).  A pure plan runs as ``jacfwd``/``jacrev``, which need no
+    stored residuals; a mixed one linearizes and runs on the linear program.
+    """
     _check_mode(mode)
     plans = {}
 
     @functools.wraps(f)
     def jacobian_f(*args):
-        if mode == "fwd":
-            return jacfwd(f, argnums)(*args)
+        if mode in ("fwd", "rev"):
+            return (jacfwd if mode == "fwd" else jacrev)(f, argnums)(*args)
         h, diff_args, single = _diff_function(f, args, argnums, "jacobian")
-        in_leaves, _ = tree_flatten(diff_args)
-        in_trees = [tree_flatten(a)[1] for a in diff_args]
+        in_leaves, in_tree = tree_flatten(diff_args)
+        key = (in_tree, tuple((get_aval(x).shape, get_aval(x).dtype) for x in in_leaves))
+        if key not in plans:
+            try:
+                plans[key] = _abstract_plan(h, diff_args, mode, memory_limit)
+            except ConcretizationError:   # Python control flow on values: plan below
+                plans[key] = (None, None)
+        plan, fingerprint = plans[key]
+        if plan is not None and plan.pure:
+            return (jacfwd if plan.root.option == P.FWD else jacrev)(f, argnums)(*args)
         traced, linear = _linearize(h, diff_args, lambda avals: [True] * len(avals), "jacobian")
-        out_leaves = traced.outs
         n = sum(get_aval(x).size for x in in_leaves)
-        m = sum(get_aval(o).size for o in out_leaves)
+        m = sum(get_aval(o).size for o in traced.outs)
         if not linear.ir.eqns or n == 0 or m == 0:
             return jacrev(f, argnums)(*args)
-        key = _fingerprint(linear.ir)
-        plan = plans.get(key)
-        if plan is None:
-            plan = plans[key] = _plan(linear.ir, n, m, mode, memory_limit)
+        if plan is None or _fingerprint(linear.ir) != fingerprint:
+            # this call's program differs from the abstract one (control flow)
+            plan = _plan(linear.ir, n, m, mode, memory_limit)
+            if plan.pure:
+                return (jacfwd if plan.root.option == P.FWD else jacrev)(f, argnums)(*args)
         # the plan holds cut positions; this call's program has its own variables
         segments = segments_at(linear.ir, plan.cuts)
         J = _Chain(linear, segments).run(plan.root)      # (final state) x (inputs)
         return _assemble(_blocks_from_flat(J, linear.ir, segments[-1].out_vars,
-                                           out_leaves, in_leaves),
-                         traced.out_tree, in_trees, single)
+                                           traced.outs, in_leaves),
+                         traced.out_tree, [tree_flatten(a)[1] for a in diff_args], single)
 
     jacobian_f.plans = plans
     return jacobian_f
+
+
+def _abstract_linear_program(h, diff_args, name):
+    """The linear program of ``h`` at the shapes of ``diff_args``, traced
+    abstractly: no numerical work."""
+    leaves, tree = tree_flatten(diff_args)
+    with new_trace(name) as outer:
+        tracers = new_args(outer, [ShapedArray(get_aval(x).shape, get_aval(x).dtype)
+                                   for x in leaves])
+        traced, linear = _linearize(h, tree_unflatten(tree, tracers),
+                                    lambda avals: [True] * len(avals), name)
+    n = sum(get_aval(x).size for x in leaves)
+    m = sum(get_aval(o).size for o in traced.outs)
+    return linear, n, m
+
+
+def _abstract_plan(h, diff_args, mode, memory_limit):
+    linear, n, m = _abstract_linear_program(h, diff_args, "jacobian")
+    if not linear.ir.eqns or n == 0 or m == 0:
+        return None, None
+    return _plan(linear.ir, n, m, mode, memory_limit), _fingerprint(linear.ir)
 
 
 def _blocks_from_flat(J, linear_ir, state_vars, out_leaves, in_leaves):
@@ -310,14 +345,7 @@ def jacobian_plan(f, argnums=0, mode="auto", memory_limit=None):
     @functools.wraps(f)
     def plan_f(*args):
         h, diff_args, _ = _diff_function(f, args, argnums, "jacobian_plan")
-        leaves, tree = tree_flatten(diff_args)
-        avals = [get_aval(x) for x in leaves]
-        with new_trace("jacobian_plan") as outer:
-            tracers = new_args(outer, [ShapedArray(a.shape, a.dtype) for a in avals])
-            traced, linear = _linearize(h, tree_unflatten(tree, tracers),
-                                        lambda av: [True] * len(av), "jacobian_plan")
-        n = sum(a.size for a in avals)
-        m = sum(get_aval(o).size for o in traced.outs)
+        linear, n, m = _abstract_linear_program(h, diff_args, "jacobian_plan")
         return _plan(linear.ir, n, m, mode, memory_limit)
 
     return plan_f
