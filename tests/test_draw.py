@@ -357,7 +357,7 @@ def test_draw_errors_are_clear():
         closed.draw(rankdir="sideways")
     with pytest.raises(TypeError, match="floating-point output"):
         cr.draw(lambda i: i * 2, 3, grad=True)
-    with pytest.raises(TypeError, match="traced for tuple\\(\\*, \\*\\)"):
+    with pytest.raises(cr.ShapeError, match="traced for tuple\\(\\*, \\*\\)"):
         closed.draw(2.0)
 
 

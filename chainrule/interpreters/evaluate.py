@@ -14,7 +14,7 @@ their NumPy implementation.
 from __future__ import annotations
 
 from ..tracer.core import Tracer, bind, set_source_hint
-from ..tracer.ir import Literal, Var
+from ..tracer.ir import Var
 
 
 def eval_ir(ir, consts, args, release_consts=False):

@@ -14,7 +14,7 @@ import numpy as np
 from ..tracer.avals import ShapedArray, is_bool, is_float
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
-from ._ad import LinearInput, Zero, defjvp, deflinear, defzero, instantiate, scalar
+from ._ad import LinearInput, Zero, defjvp, deflinear, defzero, scalar
 from ._define import binary, binary_shape, cost_free, elementwise, primitive, unary
 
 

@@ -218,7 +218,7 @@ def _fold_batch(x, axis):
 def _offset_indices(indices, n):
     """Indices (batch first) into the folded axis: wrapped to [0, n), then
     shifted by n positions per example."""
-    from .elementwise import add, lt_p, mul, select
+    from .elementwise import add, lt_p, select
     aval = get_aval(indices)
     wrapped = select(bind(lt_p, indices, np.zeros((), aval.dtype)[()]),
                      add(indices, np.asarray(n, aval.dtype)[()]), indices)

@@ -55,7 +55,7 @@ import numpy as np
 
 from .avals import ShapedArray, aval_of_value
 from .errors import ConcretizationError, ShapeError, TracerArrayConversionError, TracerLeakError
-from .ir import IR, Equation, Literal, Var, literal_or_none
+from .ir import IR, Equation, Var, literal_or_none
 from .source import user_source_info, where
 
 

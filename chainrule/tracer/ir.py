@@ -208,29 +208,37 @@ class ClosedIR:
             raise ShapeError("ClosedIR.check: number of const values and const vars differ")
         return self.ir.check()
 
+    def flatten_args(self, args):
+        """The array leaves of ``args`` (the traced function's arguments, the
+        static ones given again or left out), checked against the program's
+        inputs: their structure, number and shapes."""
+        from .core import get_aval
+        from .pytree import tree_flatten
+        if self.num_args is not None and self.static_argnums and len(args) == self.num_args:
+            args = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
+        flat, tree = tree_flatten(tuple(args))
+        if self.in_tree is not None and tree != self.in_tree:
+            raise ShapeError(f"ClosedIR: arguments have structure {tree}, "
+                             f"but the program was traced for {self.in_tree}")
+        if len(flat) != len(self.ir.invars):
+            raise ShapeError(f"ClosedIR: expected {len(self.ir.invars)} array "
+                             f"arguments, got {len(flat)}")
+        for k, (x, v) in enumerate(zip(flat, self.ir.invars)):
+            aval = get_aval(x)
+            if aval.shape != v.aval.shape:
+                raise ShapeError(f"ClosedIR: array argument {k} has shape {aval.shape}, "
+                                 f"but the program was traced for {v.aval.str_short()}; "
+                                 "trace it again for the new shape")
+        return flat
+
     def eval(self, *args):
         """Run the program on ``args`` (the traced function's arguments; the
         static ones may be given again or left out) and return its output
         structure.  Tracers among ``args`` stage the program into their trace.
         """
         from ..interpreters.evaluate import eval_ir
-        from .pytree import tree_flatten, tree_unflatten
-        if self.num_args is not None and self.static_argnums and len(args) == self.num_args:
-            args = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
-        flat, tree = tree_flatten(args)
-        if self.in_tree is not None and tree != self.in_tree:
-            raise ShapeError(f"ClosedIR.eval: arguments have structure {tree}, "
-                             f"but the program was traced for {self.in_tree}")
-        if len(flat) != len(self.ir.invars):
-            raise ShapeError(f"ClosedIR.eval: expected {len(self.ir.invars)} array "
-                             f"arguments, got {len(flat)}")
-        from .core import get_aval
-        for k, (x, v) in enumerate(zip(flat, self.ir.invars)):
-            aval = get_aval(x)
-            if aval.shape != v.aval.shape:
-                raise ShapeError(f"ClosedIR.eval: array argument {k} has shape {aval.shape}, "
-                                 f"but the program was traced for {v.aval.str_short()}; "
-                                 "trace it again for the new shape")
+        from .pytree import tree_unflatten
+        flat = self.flatten_args(args)
         outs = eval_ir(self.ir, self.consts, flat)
         if self.out_tree is None:
             return outs

@@ -119,7 +119,7 @@ def _unflatten(treedef, it):
     if treedef.node is None:
         leaf = next(it, _SENTINEL)
         if leaf is _SENTINEL:
-            raise ValueError(f"too few leaves for the tree structure")
+            raise ValueError("too few leaves for the tree structure")
         return leaf
     children = [_unflatten(c, it) for c in treedef.children]
     node = treedef.node

@@ -298,7 +298,7 @@ def linear_transpose(f_linear, *primals):
     the shapes and dtypes of ``primals``: ``f_T(cotangent)`` returns a tuple
     with one cotangent per input."""
     closed = trace_to_ir(f_linear, primals, name="linear_transpose")
-    in_avals, in_tree, out_tree = closed.in_avals, closed.in_tree, closed.out_tree
+    in_tree, out_tree = closed.in_tree, closed.out_tree
 
     def transposed(cotangent):
         flat, tree = tree_flatten(cotangent)

@@ -33,7 +33,6 @@ from ..primitives.elementwise import add_p
 from ..tracer.avals import is_float
 from ..tracer.core import bind
 from ..tracer.ir import Literal
-from ..tracer.pytree import tree_flatten
 from .ad import linearize, vjp
 from .make_ir import trace
 
@@ -107,16 +106,8 @@ def variable_cotangents(ir, consts, args) -> dict:
 
 
 def _flat_args(closed, args):
-    if closed.num_args is not None and closed.static_argnums and len(args) == closed.num_args:
-        args = tuple(a for i, a in enumerate(args) if i not in closed.static_argnums)
-    flat, tree = tree_flatten(tuple(args))
-    if closed.in_tree is not None and tree != closed.in_tree:
-        raise TypeError(f"draw: arguments have structure {tree}, but the program was traced "
-                        f"for {closed.in_tree}")
-    if len(flat) != len(closed.ir.invars):
-        raise TypeError(f"draw: the program takes {len(closed.ir.invars)} array arguments, "
-                        f"got {len(flat)}")
-    return [np.asarray(x, v.aval.dtype) for x, v in zip(flat, closed.ir.invars)]
+    return [np.asarray(x, v.aval.dtype) for x, v in zip(closed.flatten_args(args),
+                                                        closed.ir.invars)]
 
 
 def values_and_cotangents(closed, args, grad=False):
