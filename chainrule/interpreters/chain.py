@@ -104,14 +104,17 @@ def _cut_points(widths, n, m):
     return cuts
 
 
-def _kind(ir, start, stop, in_vars):
+def _kind(ir, start, stop, in_vars, out_vars):
     """``explicit`` when the segment is one matrix product with a constant
     operand (its Jacobian *is* that operand), ``diagonal`` when it only
-    scales elementwise, else ``dense``."""
+    scales elementwise, else ``dense``.  Both need one variable in and one
+    out (a state that also carries other values through is dense)."""
     eqns = ir.eqns[start:stop]
     consts = set(ir.constvars)
     kinds = {getattr(e.primitive, "jacobian_kind", "dense") for e in eqns}
-    if len(eqns) == 1 and kinds == {"explicit"} and len(in_vars) == 1:
+    if len(in_vars) != 1 or len(out_vars) != 1 or out_vars[0] is in_vars[0]:
+        return "dense"
+    if len(eqns) == 1 and kinds == {"explicit"} and eqns[0].outvars[0] is out_vars[0]:
         (eqn,) = eqns
         (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
         lhs, rhs = eqn.inputs
@@ -121,7 +124,7 @@ def _kind(ir, start, stop, in_vars):
         if not lb and lhs is in_vars[0] and (type(rhs) is not Var or rhs in consts) \
                 and sorted(lc) == list(range(lhs.aval.ndim)):
             return "explicit"
-    if eqns and kinds == {"diagonal"} and len(in_vars) == 1:
+    if eqns and kinds == {"diagonal"} and out_vars[0].aval.shape == in_vars[0].aval.shape:
         return "diagonal"
     return "dense"
 
@@ -157,6 +160,6 @@ def segments_at(ir: IR, cuts, states=None):
             seg.n_eqns += 1
             if seg.source is None and eqn.source_info is not None:
                 seg.source = eqn.source_info
-        seg.kind = _kind(ir, a, b, seg.in_vars)
+        seg.kind = _kind(ir, a, b, seg.in_vars, seg.out_vars)
         segments.append(seg)
     return segments

@@ -229,8 +229,8 @@ def _plan(linear_ir, n, m, mode, memory_limit):
         root = P.PlanNode(P.FWD, 0, k - 1, cost=fwd)
     elif mode == "rev":
         root = P.PlanNode(P.REV, 0, k - 1, cost=rev)
-    elif mode == "auto" and best.cost * MIXED_MARGIN > pure.cost:
-        root = pure
+    elif best.cost * (MIXED_MARGIN if mode == "auto" else 1 + 1e-12) > pure.cost:
+        root = pure   # ("optimal" too, when a mixed plan only ties with the pure one)
     else:
         root = best
     return JacobianPlan(segments, cuts, widths, costs, root, fwd, rev, mode,

@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from ..tracer.avals import is_float
+from ..tracer.avals import ShapedArray, is_float
 from ..tracer.core import get_aval
 from ..tracer.pytree import tree_flatten, tree_unflatten
 from .ad import _check_argnums, jvp, vjp
@@ -104,7 +104,7 @@ def jacfwd(f, argnums=0):
 
         columns = vmap(pushforward, in_axes=0, out_axes=-1)(*basis)
         col_leaves, out_tree = tree_flatten(columns)
-        out_leaves = [c[..., 0] for c in col_leaves]
+        out_leaves = [ShapedArray(get_aval(c).shape[:-1], get_aval(c).dtype) for c in col_leaves]
         return _assemble(_blocks(col_leaves, out_leaves, in_leaves, -1), out_tree, in_trees,
                          single)
 
@@ -140,4 +140,11 @@ def jacrev(f, argnums=0):
 
 def hessian(f, argnums=0):
     """The Hessian of a scalar ``f``: forward over reverse, ``jacfwd(jacrev(f))``."""
-    return jacfwd(jacrev(f, argnums), argnums)
+    hess = jacfwd(jacrev(f, argnums), argnums)
+
+    @functools.wraps(f)
+    def hessian_f(*args):
+        _diff_function(f, args, argnums, "hessian")   # its errors name hessian
+        return hess(*args)
+
+    return hessian_f

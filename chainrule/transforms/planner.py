@@ -130,6 +130,12 @@ def solve_chain(costs: ChainCosts, memory_limit=None):
     return cost, option, split
 
 
+def _span(i, j):
+    """Segments i..j in the notes' notation, ``A(j+1)..A(i+1)`` (the chain reads
+    right to left)."""
+    return f"A{j + 1}..A{i + 1}" if j > i else f"A{i + 1}"
+
+
 class PlanNode:
     """One step of a plan: how to get the Jacobian of segments ``i..j``."""
 
@@ -142,15 +148,14 @@ class PlanNode:
     def describe(self, segments):
         """A bracketing like ``(A3 A2) <- rev`` in the notes' notation."""
         name = OPTION_NAMES[self.option]
-        span = f"A{self.j + 1}..A{self.i + 1}" if self.j > self.i else f"A{self.i + 1}"
         if self.option in (FWD, REV, EXPLICIT):
-            return f"[{span}: {name}]"
+            return f"[{_span(self.i, self.j)}: {name}]"
         if self.option == PRODUCT:
             return f"({self.left.describe(segments)} @ {self.right.describe(segments)})"
         if self.option == TANGENT_ELIM:
-            return (f"[A{self.j + 1}..A{self.split + 2}: tangent sweeps over "
+            return (f"[{_span(self.split + 1, self.j)}: tangent sweeps over "
                     f"{self.right.describe(segments)}]")
-        return (f"[A{self.split + 1}..A{self.i + 1}: adjoint sweeps under "
+        return (f"[{_span(self.i, self.split)}: adjoint sweeps under "
                 f"{self.left.describe(segments)}]")
 
 
