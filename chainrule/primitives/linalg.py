@@ -44,18 +44,24 @@ def _dot_general_shape(lhs, rhs, *, dimension_numbers):
 
 
 def _dot_general_impl(lhs, rhs, *, dimension_numbers):
-    # Arrange both operands as (batch, free, contract) matrices and let BLAS
-    # (np.matmul) do the work: out[b] = L[b] @ R[b].T
+    # Arrange both operands as (batch..., free, contract) and (batch...,
+    # contract, free) *views* and let BLAS (np.matmul) multiply them: a
+    # transposed operand is read in place (BLAS's transpose flag), and only
+    # merging several free or contracting axes into one can copy.
     (lc, rc), (lb, rb) = dimension_numbers
     lhs, rhs = np.asarray(lhs), np.asarray(rhs)
     lf, rf = _free_axes(lhs.ndim, lc, lb), _free_axes(rhs.ndim, rc, rb)
-    batch = [lhs.shape[i] for i in lb]
+    batch = tuple(lhs.shape[i] for i in lb)
     lfree, rfree = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
-    nb, nl, nr = int(np.prod(batch)), int(np.prod(lfree)), int(np.prod(rfree))
+    nl, nr = int(np.prod(lfree)), int(np.prod(rfree))
     k = int(np.prod([lhs.shape[i] for i in lc]))
-    L = np.transpose(lhs, list(lb) + lf + list(lc)).reshape(nb, nl, k)
-    R = np.transpose(rhs, list(rb) + list(rc) + rf).reshape(nb, k, nr)
-    return np.matmul(L, R).reshape(batch + lfree + rfree)
+    L = np.transpose(lhs, list(lb) + lf + list(lc))
+    R = np.transpose(rhs, list(rb) + list(rc) + rf)
+    if len(lf) != 1 or len(lc) != 1:
+        L = L.reshape(batch + (nl, k))
+    if len(rc) != 1 or len(rf) != 1:
+        R = R.reshape(batch + (k, nr))
+    return np.matmul(L, R).reshape(batch + tuple(lfree) + tuple(rfree))
 
 
 def _dot_general_cost(in_avals, out_avals, *, dimension_numbers):
