@@ -14,6 +14,7 @@ class FakeSegment:
         self.flops = int(rng.integers(1, 10 ** 6))
         self.bytes = int(rng.integers(1, 10 ** 6))
         self.residual_bytes = int(rng.integers(0, 10 ** 7))
+        self.stored_bytes = int(rng.integers(0, self.residual_bytes + 1))
         self.n_eqns = int(rng.integers(1, 20))
         self.kind = kind
 

@@ -22,12 +22,16 @@ class Segment:
     the state before them (``in_vars``) to the state after (``out_vars``)."""
 
     __slots__ = ("start", "stop", "in_vars", "out_vars", "flops", "bytes", "residual_bytes",
+                 "stored_bytes",
                  "n_eqns", "kind", "source")
 
     def __init__(self, start, stop, in_vars, out_vars):
         self.start, self.stop = start, stop
         self.in_vars, self.out_vars = in_vars, out_vars
-        self.flops = self.bytes = self.residual_bytes = self.n_eqns = 0
+        # flops and bytes per direction; residual bytes read once per sweep; stored
+        # bytes: the residuals reverse mode keeps that were computed (not the
+        # function's own constants, which exist anyway)
+        self.flops = self.bytes = self.residual_bytes = self.stored_bytes = self.n_eqns = 0
         self.kind = "dense"
         self.source = None
 
@@ -129,20 +133,23 @@ def _kind(ir, start, stop, in_vars, out_vars):
     return "dense"
 
 
-def cut_chain(ir: IR, n: int, m: int):
+def cut_chain(ir: IR, n: int, m: int, computed=None):
     """The segments of the linear program ``ir`` (``n`` inputs, ``m``
     outputs, as total sizes), with their per-direction costs, and the cut
-    positions (equation indices) that define them."""
+    positions (equation indices) that define them.  ``computed`` is the set
+    of const vars holding computed residuals (default: all of them)."""
     states, widths = state_widths(ir)
     cuts = _cut_points(widths, n, m)
-    return segments_at(ir, cuts, states), cuts
+    return segments_at(ir, cuts, states, computed), cuts
 
 
-def segments_at(ir: IR, cuts, states=None):
+def segments_at(ir: IR, cuts, states=None, computed=None):
     """The segments of ``ir`` between the given cut positions."""
     if states is None:
         states, _ = state_widths(ir)
     consts = set(ir.constvars)
+    computed = consts if computed is None else computed
+    counted = set()
     segments = []
     for a, b in zip(cuts[:-1], cuts[1:]):
         seg = Segment(a, b, states[a], states[b])
@@ -154,6 +161,9 @@ def segments_at(ir: IR, cuts, states=None):
             for x in eqn.inputs:
                 if type(x) is Var and x in consts:
                     seg.residual_bytes += x.aval.size * x.aval.dtype.itemsize
+                    if x in computed and x not in counted:
+                        counted.add(x)
+                        seg.stored_bytes += x.aval.size * x.aval.dtype.itemsize
                 elif type(x) is Var:
                     seg.bytes += x.aval.size * item
             seg.bytes += sum(a.size for a in out_avals) * item

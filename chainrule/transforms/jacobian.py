@@ -22,7 +22,7 @@ from ..interpreters.batch import batch_walk
 from ..interpreters.chain import cut_chain, segments_at
 from ..interpreters.transpose import transpose_ir
 from ..tracer.avals import ShapedArray
-from ..tracer.core import get_aval, new_trace
+from ..tracer.core import Tracer, get_aval, new_trace
 from ..tracer.errors import ConcretizationError
 from ..tracer.ir import IR, ClosedIR, Var
 from ..tracer.pytree import tree_flatten, tree_unflatten
@@ -176,6 +176,11 @@ class JacobianPlan:
         self.root, self.forward_time, self.reverse_time = root, fwd, rev
         self.mode, self.planning_time, self.n, self.m = mode, planning_time, n, m
         self.predicted_time = root.cost
+        k = len(chain_segments)
+        # (flops, bytes moved, peak bytes) of pure forward, pure reverse, the choice
+        self.totals = {"forward": P.plan_totals(P.PlanNode(P.FWD, 0, k - 1), costs),
+                       "reverse": P.plan_totals(P.PlanNode(P.REV, 0, k - 1), costs),
+                       "chosen": P.plan_totals(root, costs)}
 
     @property
     def pure(self):
@@ -200,6 +205,10 @@ class JacobianPlan:
             f"chosen order: {self.root.describe(self.segments)}",
             f"predicted time: forward {self.forward_time * 1e3:.3f} ms, reverse "
             f"{self.reverse_time * 1e3:.3f} ms, chosen {self.predicted_time * 1e3:.3f} ms",
+            *[f"  {name:>8}: {flops / 1e6:,.1f} Mflop, {moved / 2**20:,.1f} MiB moved, "
+              f"peak {peak / 2**20:,.1f} MiB" for name, (flops, moved, peak) in self.totals.items()],
+            f"bottleneck widths: {sorted({int(w) for w in self.costs.w})[:5]} "
+            f"(n = {self.n}, m = {self.m})",
             f"why: {why}",
             f"planning took {self.planning_time * 1e3:.2f} ms"])
 
@@ -211,9 +220,12 @@ class JacobianPlan:
                 f"{self.predicted_time * 1e3:.3f} ms>")
 
 
-def _plan(linear_ir, n, m, mode, memory_limit):
+def _plan(linear, n, m, mode, memory_limit):
     start = time.perf_counter()
-    segments, cuts = cut_chain(linear_ir, n, m)
+    # residuals that are tracers of the planning trace were computed; plain
+    # arrays are the function's own constants (when traced concretely, all count)
+    computed = {v for v, c in zip(linear.ir.constvars, linear.consts) if isinstance(c, Tracer)}
+    segments, cuts = cut_chain(linear.ir, n, m, computed or None)
     widths = [segments[0].width_in] + [s.width_out for s in segments]
     costs = P.ChainCosts(segments, widths)
     cost, option, split = P.solve_chain(costs, memory_limit)
@@ -278,7 +290,7 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
             return jacrev(f, argnums)(*args)
         if plan is None or _fingerprint(linear.ir) != fingerprint:
             # this call's program differs from the abstract one (control flow)
-            plan = _plan(linear.ir, n, m, mode, memory_limit)
+            plan = _plan(linear, n, m, mode, memory_limit)
             if plan.pure:
                 return (jacfwd if plan.root.option == P.FWD else jacrev)(f, argnums)(*args)
         # the plan holds cut positions; this call's program has its own variables
@@ -310,7 +322,7 @@ def _abstract_plan(h, diff_args, mode, memory_limit):
     linear, n, m = _abstract_linear_program(h, diff_args, "jacobian")
     if not linear.ir.eqns or n == 0 or m == 0:
         return None, None
-    return _plan(linear.ir, n, m, mode, memory_limit), _fingerprint(linear.ir)
+    return _plan(linear, n, m, mode, memory_limit), _fingerprint(linear.ir)
 
 
 def _blocks_from_flat(J, linear_ir, state_vars, out_leaves, in_leaves):
@@ -346,6 +358,6 @@ def jacobian_plan(f, argnums=0, mode="auto", memory_limit=None):
     def plan_f(*args):
         h, diff_args, _ = _diff_function(f, args, argnums, "jacobian_plan")
         linear, n, m = _abstract_linear_program(h, diff_args, "jacobian_plan")
-        return _plan(linear.ir, n, m, mode, memory_limit)
+        return _plan(linear, n, m, mode, memory_limit)
 
     return plan_f

@@ -46,6 +46,7 @@ class ChainCosts:
         self.F = np.cumsum(zero + [s.flops for s in segments], dtype=np.float64)
         self.B = np.cumsum(zero + [s.bytes for s in segments], dtype=np.float64)
         self.R = np.cumsum(zero + [s.residual_bytes for s in segments], dtype=np.float64)
+        self.S = np.cumsum(zero + [s.stored_bytes for s in segments], dtype=np.float64)
         self.E = np.cumsum(zero + [s.n_eqns for s in segments], dtype=np.float64)
         self.kinds = [s.kind for s in segments]
 
@@ -58,7 +59,8 @@ class ChainCosts:
         return t * ADJOINT_FACTOR if adjoint else t
 
     def residuals(self, i, j):
-        return self.R[j + 1] - self.R[i]
+        """Bytes of computed residuals that adjoint sweeps through i..j keep."""
+        return self.S[j + 1] - self.S[i]
 
 
 def product_time(a, b, c):
@@ -84,7 +86,7 @@ def solve_chain(costs: ChainCosts, memory_limit=None):
                              + (costs.B[jj + 1] - costs.B[ii]) / BYTE_RATE)
     adjoint_ok = np.ones((k, k), dtype=bool)
     if memory_limit is not None:
-        adjoint_ok[ii, jj] = (costs.R[jj + 1] - costs.R[ii]) <= memory_limit
+        adjoint_ok[ii, jj] = costs.residuals(ii, jj) <= memory_limit
     adj_base = np.where(adjoint_ok, base * ADJOINT_FACTOR, np.inf)
     adj_per_direction = per_direction * ADJOINT_FACTOR
 
@@ -177,3 +179,54 @@ def build_plan(cost, option, split, i, j):
                                       int(split[node.i, s]), cost=float(cost[node.i, s]))
                 stack.append(node.right)
     return root
+
+
+def plan_totals(root, costs):
+    """Predicted flops, bytes moved and peak bytes held of a plan tree.
+
+    Peak memory counts the explicit matrices a plan holds at once (walking
+    it in execution order) plus the batched state of its widest sweep;
+    residuals are counted for plans with adjoint parts (they need the
+    linearized program), not for pure forward mode (which does not store them).
+    """
+    w = costs.w
+    flops = moved = 0.0
+    peak = held = 0.0
+    adjoint = False
+    stack = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        children = [c for c in (node.left, node.right) if c is not None]
+        if not ready and children:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children)
+            continue
+        i, j, s = node.i, node.j, node.split
+        sweep = None
+        if node.option == FWD:
+            sweep = (i, j, w[i])
+        elif node.option == REV:
+            sweep, adjoint = (i, j, w[j + 1]), True
+        elif node.option == TANGENT_ELIM:
+            sweep = (s + 1, j, w[i])
+        elif node.option == ADJOINT_ELIM:
+            sweep, adjoint = (i, s, w[j + 1]), True
+        elif node.option == PRODUCT:
+            a, b, c = w[j + 1], w[s + 1], w[i]
+            flops += 2 * a * b * c
+            moved += ITEM * (a * b + b * c + a * c)
+        else:
+            moved += ITEM * w[i] * w[i + 1]
+        buffer = 0.0
+        if sweep is not None:
+            a, b, d = sweep
+            flops += d * (costs.F[b + 1] - costs.F[a])
+            moved += d * (costs.B[b + 1] - costs.B[a]) + costs.R[b + 1] - costs.R[a]
+            buffer = ITEM * d * max(w[a:b + 2])
+        # the children's results are consumed, this node's is held
+        held -= sum(ITEM * w[c.j + 1] * w[c.i] for c in children)
+        held += ITEM * w[j + 1] * w[i]
+        peak = max(peak, held + buffer)
+    if adjoint:
+        peak += costs.S[-1]
+    return flops, moved, peak
