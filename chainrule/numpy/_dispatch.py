@@ -17,6 +17,7 @@ import numpy as np
 
 from ..tracer.core import Tracer
 from ..tracer.source import user_source_info, where
+from . import _reductions, _ufuncs
 
 FUNCTIONS: dict = {}  # numpy function -> chainrule function (filled by __init__)
 
@@ -29,7 +30,6 @@ def _not_implemented(what):
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    from . import _reductions, _ufuncs
     if kwargs.get("out") is not None:
         raise TypeError(f"numpy.{ufunc.__name__}(..., out=...) writes into an array in place, "
                         "which a traced value cannot be; use the returned value instead"

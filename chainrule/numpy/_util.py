@@ -27,7 +27,9 @@ def is_array_like(x) -> bool:
 
 
 def shape_of(x):
-    return x.shape if isinstance(x, (Tracer, np.ndarray, np.generic)) else np.shape(x)
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+        return x.shape
+    return () if type(x) in _PY_SCALARS or type(x) is bool else np.shape(x)
 
 
 def ndim_of(x):
@@ -134,7 +136,13 @@ def is_scalar_constant(x) -> bool:
 def elementwise_operands(name, args, dtypes):
     """Cast ``args`` to ``dtypes`` and broadcast them to their common shape;
     scalar constants stay 0-d literals."""
-    shape = broadcast_shapes(name, *[shape_of(a) for a in args]) if len(args) > 1 else None
+    shape = None
+    if len(args) > 1:
+        shapes = {shape_of(a) for a in args}
+        shapes.discard(())
+        # one shape, or only scalars besides it: nothing to work out
+        shape = shapes.pop() if len(shapes) == 1 else () if not shapes else \
+            broadcast_shapes(name, *[shape_of(a) for a in args])
     out = []
     for a, d in zip(args, dtypes):
         a = cast(a, d)

@@ -21,7 +21,7 @@ _SHORT_NAMES = {
 def short_dtype(dtype) -> str:
     """``float64`` -> ``f64``, as the IR text writes dtypes."""
     dtype = np.dtype(dtype)
-    return _SHORT_NAMES.get(dtype, dtype.name)
+    return _SHORT_NAMES.get(dtype) or dtype.name   # (dtype.name is slow to compute)
 
 
 class ShapedArray:
@@ -75,13 +75,18 @@ def aval_of_value(x) -> ShapedArray:
     return ShapedArray((), np.asarray(x).dtype)
 
 
+def _kind(dtype) -> str:
+    kind = getattr(dtype, "kind", None)   # a dtype already (the common case: fast)
+    return kind if isinstance(kind, str) else np.dtype(dtype).kind
+
+
 def is_float(dtype) -> bool:
-    return np.issubdtype(dtype, np.inexact)
+    return _kind(dtype) in "fc"
 
 
 def is_integer(dtype) -> bool:
-    return np.issubdtype(dtype, np.integer)
+    return _kind(dtype) in "iu"
 
 
 def is_bool(dtype) -> bool:
-    return np.dtype(dtype) == np.bool_
+    return _kind(dtype) == "b"
