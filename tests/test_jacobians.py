@@ -630,3 +630,17 @@ def test_plans_are_cached_per_shape():
     assert_relative(jac(x1), cr.jacfwd(f)(x1))
     assert_relative(jac(x2), cr.jacfwd(f)(x2))
     assert len(jac.plans) == 1
+
+
+def test_seed_folding_pushes_the_identity_through_a_matrix_product_for_free():
+    # jacfwd of x -> tanh(W x): the identity seed through W @ . is W itself, so
+    # the only matrix product left in the program is the primal W @ x
+    W = np.arange(15.0).reshape(5, 3) / 10
+    f = lambda x: np.tanh(W @ x)          # noqa: E731
+    x = np.array([0.1, -0.2, 0.3])
+    ir = cr.make_ir(cr.jacfwd(f))(x)
+    assert [e.primitive.name for e in ir.eqns].count("dot_general") == 1
+    t = np.tanh(W @ x)
+    np.testing.assert_allclose(cr.jacfwd(f)(x), (1 - t ** 2)[:, None] * W, rtol=1e-12)
+    # the identity is never materialised as an array constant either
+    assert not any(np.shape(c) == (3, 3) for c in ir.consts)

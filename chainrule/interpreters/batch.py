@@ -9,11 +9,37 @@ computes all examples with one equation on arrays with a batch axis.
 
 Given tracers, the batched program is recorded as IR; given arrays, it is
 computed.
+
+Seed folding.  ``jacfwd`` batches the JVP over the standard basis: an input
+whose batched value is the identity.  Such an input is passed as an
+``IdentitySeed`` and kept symbolic: a primitive with a ``fold_identity``
+rule (a matrix product) turns "the identity pushed through me" into its
+other operand, rearranged, instead of multiplying by ``I``; any other
+primitive gets the identity as an array.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..tracer.core import bind, set_source_hint
 from ..tracer.ir import Literal, Var
+
+
+class IdentitySeed:
+    """The identity as a batched value: example ``k`` is the ``k``-th unit
+    array of shape ``shape`` (batch axis 0)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def materialize(self):
+        return np.eye(self.size, dtype=self.dtype).reshape((self.size,) + self.shape)
 
 
 def batch_walk(ir, consts, args, dims):
@@ -22,6 +48,7 @@ def batch_walk(ir, consts, args, dims):
     env = dict(zip(ir.constvars, consts))
     env.update(zip(ir.invars, args))
     bdims = {v: d for v, d in zip(ir.invars, dims) if d is not None}
+    seeds = any(type(a) is IdentitySeed for a in args)
     previous = set_source_hint(None)
     try:
         for eqn, dead in zip(ir.eqns, ir.last_uses()):
@@ -29,7 +56,18 @@ def batch_walk(ir, consts, args, dims):
             vals = [x.value if type(x) is Literal else env[x] for x in eqn.inputs]
             in_dims = [bdims.get(x) if type(x) is Var else None for x in eqn.inputs]
             set_source_hint(eqn.source_info)
-            if all(d is None for d in in_dims):
+            folded = None
+            if seeds and any(type(v) is IdentitySeed for v in vals):
+                if prim.fold_identity is not None:
+                    folded = prim.fold_identity(vals, **eqn.params)
+                if folded is None:   # no shortcut: the identity as an array
+                    for x, v in zip(eqn.inputs, vals):
+                        if type(v) is IdentitySeed:
+                            env[x] = v.materialize()
+                    vals = [x.value if type(x) is Literal else env[x] for x in eqn.inputs]
+            if folded is not None:
+                out, out_dims = folded
+            elif all(d is None for d in in_dims):
                 out, out_dims = bind(prim, *vals, **eqn.params), None
             else:
                 if prim.batch is None:
@@ -49,4 +87,5 @@ def batch_walk(ir, consts, args, dims):
     finally:
         set_source_hint(previous)
     outs = [x.value if type(x) is Literal else env[x] for x in ir.outvars]
+    outs = [o.materialize() if type(o) is IdentitySeed else o for o in outs]
     return outs, [bdims.get(x) if type(x) is Var else None for x in ir.outvars]

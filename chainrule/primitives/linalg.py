@@ -155,3 +155,29 @@ dot_general_p.batch = _dot_general_batch
 # with one operand a residual, its Jacobian is that operand (the planner
 # reads it off instead of computing it)
 dot_general_p.jacobian_kind = "explicit"
+
+
+def _dot_general_fold_identity(args, *, dimension_numbers):
+    """Seed folding: the identity (over all of one operand's axes, every one
+    contracted) pushed through a matrix product is the other operand, its
+    contracted axes made the batch axis: ``W @ I = W``, with no product."""
+    from ..interpreters.batch import IdentitySeed
+    (lc, rc), (lb, rb) = dimension_numbers
+    lhs, rhs = args
+    if lb or (type(lhs) is IdentitySeed) == (type(rhs) is IdentitySeed):
+        return None
+    seed, other, seed_axes, other_axes = ((rhs, lhs, rc, lc) if type(rhs) is IdentitySeed
+                                          else (lhs, rhs, lc, rc))
+    if sorted(seed_axes) != list(range(len(seed.shape))):
+        return None
+    from .shapes import reshape_p, transpose_p
+    ndim = get_aval(other).ndim
+    contracted = [other_axes[list(seed_axes).index(a)] for a in range(len(seed.shape))]
+    free = [a for a in range(ndim) if a not in other_axes]
+    moved = bind(transpose_p, other, permutation=tuple(contracted + free))
+    shape = get_aval(moved).shape
+    n = int(np.prod(shape[:len(contracted)], dtype=np.int64))
+    return bind(reshape_p, moved, shape=(n,) + shape[len(contracted):]), 0
+
+
+dot_general_p.fold_identity = _dot_general_fold_identity

@@ -73,6 +73,7 @@ class Primitive:
         self.jvp = None
         self.transpose = None
         self.batch = None
+        self.fold_identity = None   # optional: see interpreters/batch.py
         self.cost = None
         # the shape of its Jacobian in a linear program, for the Jacobian
         # planner: "diagonal" (elementwise), "explicit" (a matrix product

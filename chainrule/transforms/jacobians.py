@@ -15,6 +15,7 @@ import functools
 
 import numpy as np
 
+from ..interpreters.batch import IdentitySeed
 from ..tracer.avals import ShapedArray, is_float
 from ..tracer.core import get_aval
 from ..tracer.pytree import tree_flatten, tree_unflatten
@@ -97,7 +98,11 @@ def jacfwd(f, argnums=0):
         h, diff_args, single = _diff_function(f, args, argnums, "jacfwd")
         in_leaves, in_tree = tree_flatten(diff_args)
         in_trees = [tree_flatten(a)[1] for a in diff_args]
-        basis = tree_unflatten(in_tree, _basis(in_leaves, _result_dtype(in_leaves)))
+        dtype = _result_dtype(in_leaves)
+        if len(in_leaves) == 1:   # the identity stays symbolic: seed folding
+            basis = tree_unflatten(in_tree, [IdentitySeed(get_aval(in_leaves[0]).shape, dtype)])
+        else:
+            basis = tree_unflatten(in_tree, _basis(in_leaves, dtype))
 
         def pushforward(*tangents):
             return jvp(h, diff_args, tangents)[1]

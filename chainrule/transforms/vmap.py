@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from ..interpreters.batch import batch_walk
+from ..interpreters.batch import IdentitySeed, batch_walk
 from ..primitives._batch import moveaxis
 from ..tracer.avals import ShapedArray
 from ..tracer.core import get_aval
@@ -62,7 +62,8 @@ def vmap(f, in_axes=0, out_axes=0):
         axes = _axes_per_leaf(spec, args, "in_axes")
         size, examples, dims = None, [], []
         for x, axis in zip(flat, axes):
-            aval = get_aval(x)
+            aval = (ShapedArray((x.size,) + x.shape, x.dtype) if type(x) is IdentitySeed
+                    else get_aval(x))
             axis = _check_axis(axis, aval.ndim, "in_axes")
             if axis is None:
                 examples.append(x)
