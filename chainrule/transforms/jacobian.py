@@ -231,6 +231,9 @@ def _plan(linear, n, m, mode, memory_limit):
     cost, option, split = P.solve_chain(costs, memory_limit)
     k = len(segments)
     fwd = float(costs.sweep(0, k - 1, widths[0]))
+    if k > 1 and segments[0].kind == "explicit":
+        # jacfwd folds its identity seed into a leading matrix product
+        fwd = min(fwd, float(cost[0, 0] + costs.sweep(1, k - 1, widths[0])))
     rev = float(costs.sweep(0, k - 1, widths[-1], adjoint=True))
     if memory_limit is not None and costs.residuals(0, k - 1) > memory_limit:
         rev = np.inf
