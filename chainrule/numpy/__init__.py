@@ -19,8 +19,7 @@ from ._shapes import (array, asarray_ as asarray, atleast_1d, atleast_2d,  # noq
                       reshape, squeeze, stack, swapaxes, transpose, vstack, zeros_like)
 from ._ufuncs import *  # noqa: F401,F403
 from ._ufuncs import UFUNCS as _UFUNCS, abs, clip, where  # noqa: F401,A004
-# issue 4, group A: elementwise functions that are not ufuncs, reductions,
-# statistics, sorting
+# elementwise functions that are not ufuncs, more reductions, statistics, sorting
 from ._elementwise import (around, fix, imag, isneginf, isposinf, nan_to_num, real,  # noqa: F401
                            round, sinc)  # noqa: A004
 from ._reductions import (all, any, count_nonzero, cumprod, cumsum,  # noqa: F401,A004
@@ -33,8 +32,8 @@ from numpy import (arange, e, empty, eye, float16, float32, float64, full, ident
                    inf, int32, int64, linspace, nan, newaxis, ones, pi, zeros, bool_,
                    complex64, complex128, ndarray, result_type,
                    promote_types, dtype, isscalar, allclose, array_equal)
-# issue 4, group B: shapes, construction, indexing (after NumPy's constructors: these
-# take traced fill values and endpoints)
+# shapes, construction, indexing (after NumPy's constructors, which these replace:
+# they take traced fill values and endpoints)
 from ._shapes import atleast_3d, copy, fliplr, flipud, roll, rot90  # noqa: F401
 from ._joining import (append, array_split, column_stack, dsplit, dstack, hsplit,  # noqa: F401
                        repeat, split, tile, vsplit)

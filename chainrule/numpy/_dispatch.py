@@ -40,7 +40,7 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         if fn is None:
             raise _not_implemented(f"numpy.{ufunc.__name__}")
         return fn(*inputs, **kwargs)
-    if method == "accumulate":  # issue 4, group A: running sums and products
+    if method == "accumulate":  # running sums and products
         accumulator = {np.add: _reductions.cumsum, np.multiply: _reductions.cumprod}.get(ufunc)
         if accumulator is not None:
             return accumulator(*inputs, **{"axis": 0, **kwargs})

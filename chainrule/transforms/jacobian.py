@@ -134,16 +134,9 @@ class _Chain:
         return atom.value
 
     def run(self, root):
-        """Evaluate a plan tree bottom-up (an explicit stack, no recursion)."""
+        """Evaluate a plan tree bottom-up."""
         results = {}
-        stack = [(root, False)]
-        while stack:
-            node, ready = stack.pop()
-            children = [c for c in (node.left, node.right) if c is not None]
-            if not ready and children:
-                stack.append((node, True))
-                stack.extend((c, False) for c in children)
-                continue
+        for node, _ in P.post_order(root):
             w_in = self.segments[node.i].width_in
             w_out = self.segments[node.j].width_out
             if node.option == P.FWD:

@@ -161,6 +161,20 @@ class PlanNode:
                 f"{self.left.describe(segments)}]")
 
 
+def post_order(root):
+    """The nodes of a plan tree, each after its children: the order in which
+    a plan runs (an explicit stack, no recursion)."""
+    stack = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        children = [c for c in (node.left, node.right) if c is not None]
+        if ready or not children:
+            yield node, children
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children)
+
+
 def build_plan(cost, option, split, i, j):
     """The plan tree for segments ``i..j`` from the DP table (a loop with an
     explicit stack, no recursion)."""
@@ -193,14 +207,7 @@ def plan_totals(root, costs):
     flops = moved = 0.0
     peak = held = 0.0
     adjoint = False
-    stack = [(root, False)]
-    while stack:
-        node, ready = stack.pop()
-        children = [c for c in (node.left, node.right) if c is not None]
-        if not ready and children:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children)
-            continue
+    for node, children in post_order(root):
         i, j, s = node.i, node.j, node.split
         sweep = None
         if node.option == FWD:
