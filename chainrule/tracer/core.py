@@ -112,21 +112,10 @@ def bind(prim: Primitive, *args, **params):
     return owner.process(prim, args, params)
 
 
-@contextlib.contextmanager
-def source_hint(source_info):
-    """Record equations under ``source_info`` instead of looking up the
-    caller: interpreters re-tracing an equation keep the user's line."""
-    previous = getattr(_hints, "source", None)
-    _hints.source = source_info
-    try:
-        yield
-    finally:
-        _hints.source = previous
-
-
 def set_source_hint(source_info):
-    """Set the hint (cheaper than the context manager in interpreter loops);
-    returns the previous one, to be restored."""
+    """Record equations under ``source_info`` instead of looking up the
+    caller (interpreters re-tracing an equation keep the user's line);
+    returns the previous hint, to be restored."""
     previous = getattr(_hints, "source", None)
     _hints.source = source_info
     return previous
@@ -147,7 +136,7 @@ class Trace:
         self.constvars = []
         self.const_values = []
         self._const_ids = {}     # id(constant or outer tracer) -> its const Var
-        self._keep_alive = []    # keeps those ids valid while the trace lives
+        # (const_values holds those objects, so their ids stay valid)
         # concrete traces: the value of every var, a NumPy value or, when the
         # trace runs inside another one, a tracer of that enclosing trace
         self.values = {} if concrete and on_equation is None else None
@@ -173,7 +162,6 @@ class Trace:
             var = self._const_ids[key] = Var(aval)
             self.constvars.append(var)
             self.const_values.append(x)
-            self._keep_alive.append(x)
             if self.values is not None:
                 self.values[var] = x
         return var
@@ -253,7 +241,7 @@ def new_trace(name: str = "make_ir", concrete: bool = False, on_equation=None):
         _trace_stack.reset(token)
         # the IR taken from the trace owns the constants now: a tracer that
         # outlives its trace must not keep them (residuals, above all) alive
-        trace.const_values, trace._keep_alive, trace._const_ids = [], [], {}
+        trace.const_values, trace._const_ids = [], {}
 
 
 def _leak_error(tracer) -> TracerLeakError:
