@@ -103,32 +103,40 @@ def solve_chain(costs: ChainCosts, memory_limit=None):
     option[i, i] = np.argmin(single, axis=0)
     cost[i, i] = single[option[i, i], i]
     any_diagonal = bool(diagonal.any())
+    flop_cost, byte_cost = 2 / FLOP_RATE, ITEM / BYTE_RATE
+    # pure sweeps over each run i..j: w[i] tangent or w[j+1] adjoint directions
+    forward_all = base + w[:k, None] * per_direction
+    reverse_all = adj_base + w[None, 1:] * adj_per_direction
+    candidates = np.full((6, k), np.inf)            # rows: the options, in option order
+    no_split = np.full(k, -1)
     for length in range(1, k):
-        i = np.arange(k - length)
+        runs = k - length
+        i = np.arange(runs)
         j = i + length
-        rows = np.arange(k - length)
         s = i[:, None] + np.arange(length)                  # split after segment s
+        s1 = s + 1
         I, J = i[:, None], j[:, None]
         left = cost[I, s]                                   # P(i..s)
-        right = cost[s + 1, J]                              # P(s+1..j)
-        a, b, c = w[J + 1], w[s + 1], w[I]
-        product_time = EQN_TIME + 2 * a * b * c / FLOP_RATE + ITEM * (a * b + b * c + a * c) / BYTE_RATE
+        right = cost[s1, J]                                 # P(s+1..j)
+        a, b, c = w[length + 1:length + 1 + runs, None], w[s1], w[:runs, None]
+        bc = b * c
+        product_time = EQN_TIME + a * (bc * flop_cost + byte_cost * (b + c)) + byte_cost * bc
         if any_diagonal:   # a single diagonal factor only scales the other one
-            scaling = (diagonal[s + 1] & (s + 1 == J)) | (diagonal[I] & (s == I))
-            product_time = np.where(scaling, EQN_TIME + 2 * ITEM * a * c / BYTE_RATE, product_time)
-        splits = (left + right + product_time,
-                  left + base[s + 1, J] + c * per_direction[s + 1, J],
-                  right + adj_base[I, s] + a * adj_per_direction[I, s])
-        best_split = [m.argmin(axis=1) for m in splits]
-        candidates = np.vstack([base[i, j] + w[i] * per_direction[i, j],
-                                adj_base[i, j] + w[j + 1] * adj_per_direction[i, j],
-                                np.full(len(i), np.inf)]
-                               + [m[rows, arg] for m, arg in zip(splits, best_split)])
-        opt = candidates.argmin(axis=0)
-        cost[i, j] = candidates[opt, rows]
+            scaling = (diagonal[s1] & (s1 == J)) | (diagonal[I] & (s == I))
+            product_time = np.where(scaling, EQN_TIME + 2 * byte_cost * a * c, product_time)
+        splits = np.stack([left + right + product_time,
+                           left + base[s1, J] + c * per_direction[s1, J],
+                           right + adj_base[I, s] + a * adj_per_direction[I, s]])
+        best = splits.argmin(axis=2)                        # (3, runs): the best split
+        cand = candidates[:, :runs]
+        cand[FWD] = np.diagonal(forward_all, length)
+        cand[REV] = np.diagonal(reverse_all, length)
+        cand[PRODUCT:] = np.take_along_axis(splits, best[:, :, None], axis=2)[:, :, 0]
+        opt = cand.argmin(axis=0)
+        cost[i, j] = cand[opt, i]
         option[i, j] = opt
-        chosen = np.vstack(best_split)[np.clip(opt - PRODUCT, 0, 2), rows]
-        split[i, j] = np.where(opt >= PRODUCT, i + chosen, -1)
+        split[i, j] = np.where(opt >= PRODUCT, i + best[np.maximum(opt - PRODUCT, 0), i],
+                               no_split[:runs])
     return cost, option, split
 
 
