@@ -32,13 +32,11 @@ A tracer whose trace has finished is a leak: using it raises
 Concrete and abstract tracing.  A tracer carries an abstract value (shape and
 dtype) and, on a concrete trace, a ``value``.  ``make_ir`` and ``jit`` trace
 abstractly, so Python control flow on a traced value raises
-``ConcretizationError``.  The AD transforms trace concretely: each equation
-has an output value (computed by ``bind`` on the input values), so
-``if x > 0:`` works, the IR records the branch taken, and the values serve
-as residuals, so the forward computation is not done twice.  On an AD trace
-(one with an ``on_equation`` hook) a value is a ``Lazy`` until something
-needs it (a derivative rule, ``bool()``, a returned output), so values
-nothing needs, like the primal output under ``grad``, are never computed.  Run inside an enclosing trace, a concrete trace's values are
+``ConcretizationError``.  The AD transforms trace concretely: each equation's
+output value is computed as it is recorded (by ``bind`` on the input
+values), so ``if x > 0:`` works, the IR records the branch taken, and the
+values (``trace.values``) serve as residuals, so the forward computation is
+not done twice.  Run inside an enclosing trace, a concrete trace's values are
 tracers of that enclosing trace: the forward computation is then recorded
 there, once, and derivatives built from those values stay functions of the
 outer inputs (which is what makes ``grad(grad(f))`` right).
