@@ -103,11 +103,8 @@ def bind(prim: Primitive, *args, **params):
     module docstring."""
     owner = None
     for x in args:
-        if isinstance(x, Tracer):
-            if owner is None or x._trace.level > owner.level:
-                owner = x._trace
-        elif type(x) is Lazy:   # a value that is needed now: compute it
-            return bind(prim, *[force(a) for a in args], **params)
+        if isinstance(x, Tracer) and (owner is None or x._trace.level > owner.level):
+            owner = x._trace
     if owner is None:
         return prim.impl(*args, **params)
     if not owner.active:
@@ -122,59 +119,6 @@ def set_source_hint(source_info):
     previous = getattr(_hints, "source", None)
     _hints.source = source_info
     return previous
-
-
-class Lazy:
-    """A primal value not computed yet: ``prim`` applied to ``args``.
-
-    AD traces record the user's equations with their values, but many
-    values are never needed (the primal output under ``grad`` or
-    ``jacfwd``, a product whose JVP rule only needs its operands).  Such a
-    trace leaves each value as a ``Lazy``, which ``force`` computes the first
-    time something needs it: a rule binding it, ``bool()``, an output.
-    """
-
-    __slots__ = ("prim", "args", "params", "source", "aval", "value", "done")
-
-    def __init__(self, prim, args, params, source, aval):
-        self.prim, self.args, self.params, self.source = prim, args, params, source
-        self.aval, self.value, self.done = aval, None, False
-
-    # what shape-inspecting code reads of an array
-    shape = property(lambda self: self.aval.shape)
-    dtype = property(lambda self: self.aval.dtype)
-    ndim = property(lambda self: self.aval.ndim)
-    size = property(lambda self: self.aval.size)
-
-    def __array__(self, dtype=None, copy=None):
-        value = force(self)
-        return np.asarray(value, dtype) if dtype is not None else np.asarray(value)
-
-
-def force(x):
-    """The value of ``x``, computing it (and the lazy values it depends on,
-    with an explicit stack: no recursion) if it is a ``Lazy``."""
-    if type(x) is not Lazy:
-        return x
-    stack = [x]
-    while stack:
-        node = stack[-1]
-        if node.done:
-            stack.pop()
-            continue
-        pending = [a for a in node.args if type(a) is Lazy and not a.done]
-        if pending:
-            stack.extend(pending)
-            continue
-        previous = set_source_hint(node.source)
-        try:
-            node.value = bind(node.prim, *[a.value if type(a) is Lazy else a
-                                           for a in node.args], **node.params)
-        finally:
-            set_source_hint(previous)
-        node.done, node.args = True, None
-        stack.pop()
-    return x.value
 
 
 class Trace:
@@ -265,12 +209,8 @@ class Trace:
             tracers = [Tracer(self, v, None) for v in outvars]
             return tracers if multiple else tracers[0]
         # the values are NumPy arrays or tracers of an enclosing trace; bind
-        # computes (or records there) the output values -- on an AD trace
-        # only when something needs them
-        if self.on_equation is not None and not multiple:
-            out_value = Lazy(prim, values, params, source, out_aval)
-        else:
-            out_value = bind(prim, *values, **params)
+        # computes (or records there) the output values
+        out_value = bind(prim, *values, **params)
         out_values = out_value if multiple else [out_value]
         if self.values is not None:
             self.values.update(zip(outvars, out_values))
@@ -360,8 +300,6 @@ class Tracer:
     # -- the values Python control flow asks for ---------------------------
     def _concrete(self, what: str):
         value = self.value
-        if type(value) is Lazy:
-            value = self.value = force(value)
         if isinstance(value, Tracer):  # concrete here, but traced one level out
             return value._concrete(what)
         if value is not None:
@@ -425,8 +363,6 @@ def get_aval(x) -> ShapedArray:
         return x._var.aval
     if isinstance(x, ShapedArray):
         return x
-    if type(x) is Lazy:
-        return x.aval
     return aval_of_value(x)
 
 

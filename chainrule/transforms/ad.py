@@ -31,9 +31,9 @@ from ..interpreters.jvp import ForwardMode
 from ..interpreters.transpose import backward_pass
 from ..primitives._ad import Zero, instantiate, zeros
 from ..tracer.avals import is_float, short_dtype
-from ..tracer.core import Tracer, force, get_aval, new_trace
+from ..tracer.core import Tracer, get_aval, new_trace
 from ..tracer.ir import ClosedIR, Var
-from ..tracer.pytree import tree_flatten, tree_map, tree_unflatten
+from ..tracer.pytree import tree_flatten, tree_unflatten
 from .make_ir import _check_leaf, flat_outputs, new_args, trace_to_ir
 
 
@@ -82,7 +82,7 @@ def _linearize(f, args, active, name):
 
 def _aux_value(x):
     # aux outputs leave the trace as their values
-    return force(x.value) if isinstance(x, Tracer) and x.value is not None else x
+    return x.value if isinstance(x, Tracer) and x.value is not None else x
 
 
 def _as_array(x, aval):
@@ -111,13 +111,6 @@ def jvp(f, primals, tangents, has_aux=False):
 
     ``primals`` and ``tangents`` are tuples of the same pytree structure.
     """
-    out, t_out, aux = _jvp(f, primals, tangents, has_aux)
-    out = tree_map(force, out)
-    return (out, t_out, aux) if has_aux else (out, t_out)
-
-
-def _jvp(f, primals, tangents, has_aux):
-    """``jvp`` whose primal output may still be lazy (``jacfwd`` never needs it)."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples")
     g = _split_aux(f, has_aux, "jvp")
@@ -138,7 +131,9 @@ def _jvp(f, primals, tangents, has_aux):
     traced = _forward(g, primals, make_tangents, "jvp")
     out = tree_unflatten(traced.out_tree, traced.outs)
     t_out = tree_unflatten(traced.out_tree, [instantiate(t) for t in traced.tangents])
-    return out, t_out, (_tree_values(g.aux) if has_aux else None)
+    if has_aux:
+        return out, t_out, _tree_values(g.aux)
+    return out, t_out
 
 
 def _tree_values(tree):
@@ -179,7 +174,7 @@ def linearize(f, *primals):
     traced, linear = _linearize(f, primals, _floats, "linearize")
     f_jvp = LinearFunction(linear, traced.in_tree, traced.out_tree, traced.in_avals,
                            _floats(traced.in_avals))
-    return tree_unflatten(traced.out_tree, [force(o) for o in traced.outs]), f_jvp
+    return tree_unflatten(traced.out_tree, traced.outs), f_jvp
 
 
 # -- reverse mode ------------------------------------------------------------
@@ -201,14 +196,6 @@ def _vjp(f, primals, argnums, has_aux, name):
 def vjp(f, *primals, has_aux=False):
     """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns a tuple with
     one cotangent per primal (the transpose of the linearized ``f``)."""
-    out, vjp_fn, aux = _pullback(f, primals, has_aux)
-    out = tree_map(force, out)
-    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
-
-
-def _pullback(f, primals, has_aux):
-    """``vjp`` whose primal output may still be lazy (``jacrev`` only needs
-    its shapes)."""
     traced, linear, active, aux = _vjp(f, primals, range(len(primals)), has_aux, "vjp")
     in_avals, in_tree, out_tree = traced.in_avals, traced.in_tree, traced.out_tree
     out_avals = [get_aval(o) for o in traced.outs]
@@ -230,7 +217,8 @@ def _pullback(f, primals, has_aux):
         return tuple(tree_unflatten(in_tree, flat_out))
 
     vjp_fn.ir = linear
-    return tree_unflatten(out_tree, traced.outs), vjp_fn, aux
+    out = tree_unflatten(out_tree, traced.outs)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
 def _check_argnums(argnums, nargs, name):
@@ -250,62 +238,57 @@ def value_and_grad(f, argnums=0, has_aux=False):
 
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        value, aux, gradient = _value_and_grad(f, argnums, has_aux, args, kwargs)
-        value = force(value)
+        single, nums = _check_argnums(argnums, len(args), "grad")
+        for i in nums:
+            for leaf in tree_flatten(args[i])[0]:
+                dtype = get_aval(leaf).dtype
+                if not is_float(dtype):
+                    raise TypeError(
+                        f"grad requires floating-point inputs, but argument {i} has dtype "
+                        f"{dtype}. Pass floats (e.g. 1.0 rather than 1, or x.astype(float)), "
+                        "or leave that argument out of argnums.")
+        g = functools.partial(f, **kwargs) if kwargs else f
+        traced, linear, active, aux = _vjp(g, args, nums, has_aux, "grad")
+        outs = traced.outs
+        if len(outs) != 1 or get_aval(outs[0]).shape != ():
+            shapes = [get_aval(o).str_short() for o in outs]
+            raise TypeError(f"grad requires a function with one scalar output, but the "
+                            f"output is {shapes[0] if len(shapes) == 1 else shapes}. For "
+                            "non-scalar outputs use cr.vjp, cr.jacrev or cr.jacfwd.")
+        out_aval = get_aval(outs[0])
+        if not is_float(out_aval.dtype):
+            raise TypeError(f"grad requires a floating-point output, but the output has dtype "
+                            f"{short_dtype(out_aval.dtype)}: its derivative is zero or "
+                            "undefined. Differentiate a float expression instead.")
+        one = np.ones((), out_aval.dtype)[()]
+        consts = linear.consts
+        linear.consts = []  # hand the residuals over, so each is freed after its last use
+        in_cts = iter(backward_pass(linear.ir, consts, [one], release_consts=True))
+        flat = [instantiate(next(in_cts)) if on else None for on in active]
+        # regroup the flat cotangents by argument
+        grads, k = [], 0
+        for i, a in enumerate(args):
+            leaves, tree = tree_flatten(a)
+            if i in nums:
+                grads.append(tree_unflatten(tree, flat[k:k + len(leaves)]))
+            k += len(leaves)
+        by_arg = dict(zip([i for i in range(len(args)) if i in nums], grads))
+        gradient = by_arg[nums[0]] if single else tuple(by_arg[i] for i in nums)
+        value = outs[0]
         return ((value, aux) if has_aux else value), gradient
 
     return value_and_grad_f
 
 
-def _value_and_grad(f, argnums, has_aux, args, kwargs):
-    """The (maybe lazy) value, aux and gradient: ``grad`` never computes the
-    value unless a derivative rule needs it."""
-    single, nums = _check_argnums(argnums, len(args), "grad")
-    for i in nums:
-        for leaf in tree_flatten(args[i])[0]:
-            dtype = get_aval(leaf).dtype
-            if not is_float(dtype):
-                raise TypeError(
-                    f"grad requires floating-point inputs, but argument {i} has dtype "
-                    f"{dtype}. Pass floats (e.g. 1.0 rather than 1, or x.astype(float)), "
-                    "or leave that argument out of argnums.")
-    g = functools.partial(f, **kwargs) if kwargs else f
-    traced, linear, active, aux = _vjp(g, args, nums, has_aux, "grad")
-    outs = traced.outs
-    if len(outs) != 1 or get_aval(outs[0]).shape != ():
-        shapes = [get_aval(o).str_short() for o in outs]
-        raise TypeError(f"grad requires a function with one scalar output, but the "
-                        f"output is {shapes[0] if len(shapes) == 1 else shapes}. For "
-                        "non-scalar outputs use cr.vjp, cr.jacrev or cr.jacfwd.")
-    out_aval = get_aval(outs[0])
-    if not is_float(out_aval.dtype):
-        raise TypeError(f"grad requires a floating-point output, but the output has dtype "
-                        f"{short_dtype(out_aval.dtype)}: its derivative is zero or "
-                        "undefined. Differentiate a float expression instead.")
-    one = np.ones((), out_aval.dtype)[()]
-    consts = linear.consts
-    linear.consts = []  # hand the residuals over, so each is freed after its last use
-    in_cts = iter(backward_pass(linear.ir, consts, [one], release_consts=True))
-    flat = [instantiate(next(in_cts)) if on else None for on in active]
-    # regroup the flat cotangents by argument
-    grads, k = [], 0
-    for i, a in enumerate(args):
-        leaves, tree = tree_flatten(a)
-        if i in nums:
-            grads.append(tree_unflatten(tree, flat[k:k + len(leaves)]))
-        k += len(leaves)
-    by_arg = dict(zip([i for i in range(len(args)) if i in nums], grads))
-    gradient = by_arg[nums[0]] if single else tuple(by_arg[i] for i in nums)
-    return outs[0], aux, gradient
-
-
 def grad(f, argnums=0, has_aux=False):
     """The gradient function of a scalar-output ``f`` (reverse mode):
     ``grad(f)(x)`` has the shape and structure of ``x``."""
+    vg = value_and_grad(f, argnums=argnums, has_aux=has_aux)
+
     @functools.wraps(f)
     def grad_f(*args, **kwargs):
-        _, aux, gradient = _value_and_grad(f, argnums, has_aux, args, kwargs)
-        return (gradient, aux) if has_aux else gradient
+        (value_or_pair, gradient) = vg(*args, **kwargs)
+        return (gradient, value_or_pair[1]) if has_aux else gradient
 
     return grad_f
 

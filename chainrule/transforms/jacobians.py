@@ -19,7 +19,7 @@ from ..interpreters.batch import IdentitySeed
 from ..tracer.avals import ShapedArray, is_float
 from ..tracer.core import get_aval
 from ..tracer.pytree import tree_flatten, tree_unflatten
-from .ad import _check_argnums, _jvp, _pullback
+from .ad import _check_argnums, jvp, vjp
 from .vmap import vmap
 
 
@@ -105,7 +105,7 @@ def jacfwd(f, argnums=0):
             basis = tree_unflatten(in_tree, _basis(in_leaves, dtype))
 
         def pushforward(*tangents):
-            return _jvp(h, diff_args, tangents, False)[1]
+            return jvp(h, diff_args, tangents)[1]
 
         columns = vmap(pushforward, in_axes=0, out_axes=-1)(*basis)
         col_leaves, out_tree = tree_flatten(columns)
@@ -125,7 +125,7 @@ def jacrev(f, argnums=0):
         h, diff_args, single = _diff_function(f, args, argnums, "jacrev")
         in_leaves, _ = tree_flatten(diff_args)
         in_trees = [tree_flatten(a)[1] for a in diff_args]
-        out, pullback, _ = _pullback(h, diff_args, False)
+        out, pullback = vjp(h, *diff_args)
         out_leaves, out_tree = tree_flatten(out)
         basis = tree_unflatten(out_tree, _basis(out_leaves, _result_dtype(out_leaves)))
         rows = vmap(pullback)(basis)                     # per input leaf: (m, *in.shape)
