@@ -522,3 +522,29 @@ def test_input_through_a_comparison_only_gets_a_symbolic_zero():
     assert len(f_jvp.ir.ir.invars) == 2
     y_tangent = f_jvp.ir.ir.invars[1]
     assert not any(y_tangent in e.inputs for e in f_jvp.ir.eqns)
+
+
+def test_aux_closing_over_an_outer_tracer_stays_differentiable():
+    # the aux output x * 3 belongs to the enclosing grad: it must stay a
+    # tracer there, so d/dx sum(3 x) = 3 (not 0)
+    x = np.array([1.0, 2.0, 3.0])
+
+    def outer(x):
+        _, aux = cr.grad(lambda y: (cnp.sum(y * y), x * 3.0), has_aux=True)(x)
+        return cnp.sum(aux)
+
+    np.testing.assert_allclose(cr.grad(outer)(x), [3.0, 3.0, 3.0])
+
+    def outer_value_and_grad(x):
+        (_, aux), _ = cr.value_and_grad(lambda y: (cnp.sum(y * y), x * 3.0 + y),
+                                        has_aux=True)(x)
+        return cnp.sum(aux)
+
+    # aux = 3x + y with y = x: d/dx sum(4 x) = 4
+    np.testing.assert_allclose(cr.grad(outer_value_and_grad)(x), [4.0, 4.0, 4.0])
+
+
+def test_linearized_function_checks_tangent_shapes():
+    _, f_jvp = cr.linearize(np.sin, np.array([0.1, 0.2, 0.3]))
+    with pytest.raises(ValueError, match=r"tangent of shape \(2, 3\) for a primal of shape \(3,\)"):
+        f_jvp(np.ones((2, 3)))

@@ -41,9 +41,9 @@ class _Traced:
     """What tracing ``f`` with tangents gives: structures, avals, output
     values and output tangents (flat; zero tangents are ``Zero``)."""
 
-    def __init__(self, in_tree, out_tree, in_avals, outs, tangents):
+    def __init__(self, in_tree, out_tree, in_avals, outs, tangents, trace):
         self.in_tree, self.out_tree, self.in_avals = in_tree, out_tree, in_avals
-        self.outs, self.tangents = outs, tangents
+        self.outs, self.tangents, self.trace = outs, tangents, trace
 
 
 def _forward(f, args, make_tangents, name):
@@ -65,7 +65,7 @@ def _forward(f, args, make_tangents, name):
             outs.append(value)
             t = forward.tangents.get(atom) if type(atom) is Var else None
             tangents.append(Zero(atom.aval) if t is None else t)
-    return _Traced(in_tree, out_tree, in_avals, outs, tangents)
+    return _Traced(in_tree, out_tree, in_avals, outs, tangents, tr)
 
 
 def _linearize(f, args, active, name):
@@ -80,9 +80,10 @@ def _linearize(f, args, active, name):
     return traced, ClosedIR(linear, residuals)
 
 
-def _aux_value(x):
-    # aux outputs leave the trace as their values
-    return x.value if isinstance(x, Tracer) and x.value is not None else x
+def _aux_value(x, trace):
+    # aux outputs of the AD trace leave it as their values; tracers of an
+    # enclosing trace stay tracers (they are still being differentiated there)
+    return x.value if isinstance(x, Tracer) and x._trace is trace else x
 
 
 def _as_array(x, aval):
@@ -132,13 +133,13 @@ def jvp(f, primals, tangents, has_aux=False):
     out = tree_unflatten(traced.out_tree, traced.outs)
     t_out = tree_unflatten(traced.out_tree, [instantiate(t) for t in traced.tangents])
     if has_aux:
-        return out, t_out, _tree_values(g.aux)
+        return out, t_out, _tree_values(g.aux, traced.trace)
     return out, t_out
 
 
-def _tree_values(tree):
+def _tree_values(tree, trace):
     leaves, treedef = tree_flatten(tree)
-    return tree_unflatten(treedef, [_aux_value(x) for x in leaves])
+    return tree_unflatten(treedef, [_aux_value(x, trace) for x in leaves])
 
 
 class LinearFunction:
@@ -155,6 +156,10 @@ class LinearFunction:
         if tree != self.in_tree:
             raise TypeError(f"the linearized function takes tangents of structure "
                             f"{self.in_tree}, got {tree}")
+        for t, aval in zip(flat, self.in_avals):
+            if get_aval(t).shape != aval.shape:
+                raise ValueError(f"the linearized function got a tangent of shape "
+                                 f"{get_aval(t).shape} for a primal of shape {aval.shape}")
         args = [_as_array(t, a) for t, a, on in zip(flat, self.in_avals, self.active) if on]
         outs = eval_ir(self.ir.ir, self.ir.consts, args)
         return tree_unflatten(self.out_tree, outs)
@@ -189,7 +194,7 @@ def _vjp(f, primals, argnums, has_aux, name):
         return [leaf_arg[k] in argnums and is_float(a.dtype) for k, a in enumerate(avals)]
 
     traced, linear = _linearize(g, primals, active, name)
-    aux = _tree_values(g.aux) if has_aux else None
+    aux = _tree_values(g.aux, traced.trace) if has_aux else None
     return traced, linear, active(traced.in_avals), aux
 
 
