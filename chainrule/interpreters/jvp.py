@@ -25,6 +25,8 @@ what the rules keep (the residuals) outlives the user's own references.
 """
 from __future__ import annotations
 
+import weakref
+
 from ..primitives._ad import Zero
 from ..tracer.core import bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Literal, Var
@@ -47,7 +49,9 @@ class ForwardMode:
     tangent (zeros are not stored)."""
 
     def __init__(self):
-        self.tangents = {}
+        # weakly keyed: a tangent lives as long as its variable, which lives
+        # as long as the user's tracer (the AD trace keeps no equations)
+        self.tangents = weakref.WeakKeyDictionary()
 
     def __call__(self, prim, atoms, primals, outvars, out, params, source):
         tangents = self.tangents

@@ -204,7 +204,8 @@ class Trace:
                              f"{e}{where(source)}") from None
         multiple = prim.multiple_results
         outvars = [Var(a) for a in out_aval] if multiple else [Var(out_aval)]
-        self.eqns.append(Equation(prim, atoms, outvars, params, source))
+        if self.on_equation is None:   # (an AD trace's hook consumes its equations)
+            self.eqns.append(Equation(prim, atoms, outvars, params, source))
         if not self.concrete:
             tracers = [Tracer(self, v, None) for v in outvars]
             return tracers if multiple else tracers[0]

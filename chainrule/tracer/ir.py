@@ -23,7 +23,7 @@ class Var:
     """An SSA variable.  It has no name: the printer names variables in order
     of definition, so the same IR always prints the same text."""
 
-    __slots__ = ("aval",)
+    __slots__ = ("aval", "__weakref__")
 
     def __init__(self, aval: ShapedArray):
         self.aval = aval
