@@ -12,12 +12,22 @@ from .tracer.errors import (ChainruleError, ConcretizationError, ShapeError,  # 
 from .tracer.ir import IR, ClosedIR, Equation, Literal, Var  # noqa: F401
 from .tracer.pytree import (register_pytree_node, tree_flatten, tree_leaves,  # noqa: F401
                             tree_map, tree_structure, tree_unflatten)
-from .transforms import (GradientCheckError, check_grads, grad, jvp, linear_transpose, linearize, make_ir,  # noqa: F401
-                         value_and_grad, vjp)
-from .transforms import ADStages, ad_stages, draw  # noqa: F401
-from .interpreters.draw import GraphvizNotFoundError, IRDrawing  # noqa: F401
-
-from .transforms import (hessian, jacfwd, jacobian, jacobian_plan, jacrev,  # noqa: F401
-                         stop_gradient, vmap)
+from .transforms import (GradientCheckError, JacobianPlan, check_grads, grad,  # noqa: F401
+                         hessian, jacfwd, jacobian, jacobian_plan, jacrev, jvp,
+                         linear_transpose, linearize, make_ir, stop_gradient, value_and_grad,
+                         vjp, vmap)
 
 __version__ = "0.1.0"
+
+# The drawing needs the graphviz package; it is imported when first used, so
+# that tracing and differentiating work without it.
+_DRAWING = {"draw": "transforms.views", "ad_stages": "transforms.views",
+            "ADStages": "transforms.views", "IRDrawing": "interpreters.draw",
+            "GraphvizNotFoundError": "interpreters.draw"}
+
+
+def __getattr__(name):
+    if name in _DRAWING:
+        import importlib
+        return getattr(importlib.import_module(f".{_DRAWING[name]}", __name__), name)
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
