@@ -31,3 +31,7 @@ def __getattr__(name):
         import importlib
         return getattr(importlib.import_module(f".{_DRAWING[name]}", __name__), name)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_DRAWING))
