@@ -22,17 +22,8 @@ import pytest
 import chainrule as cr
 from chainrule import primitives as P
 
-DEFAULT_RECURSION_LIMIT = 1000
 
 
-@pytest.fixture
-def default_recursion_limit():
-    previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(previous)
 
 
 # -- 20,000 operations ---------------------------------------------------------
@@ -55,7 +46,7 @@ def test_grad_of_a_20000_operation_chain(default_recursion_limit):
     closed = cr.make_ir(long_chain)(x0)
     assert len(closed.eqns) == 3 * STEPS >= 20_000
     value, g = cr.value_and_grad(long_chain)(x0)
-    assert sys.getrecursionlimit() == DEFAULT_RECURSION_LIMIT
+    assert sys.getrecursionlimit() == default_recursion_limit
     assert value == pytest.approx(x, rel=1e-12)
     assert g == pytest.approx(derivative, rel=1e-10)
     assert abs(g - 1.0) > 0.5          # far from trivial: the product matters

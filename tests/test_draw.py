@@ -10,7 +10,6 @@ They are skipped only when ``dot`` is genuinely missing; the fallback tests
 import math
 import re
 import shutil
-import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 
@@ -252,22 +251,15 @@ def test_nested_bodies_are_clusters_named_like_the_text():
         assert "output" in texts
 
 
-def test_drawing_a_long_program_needs_no_recursion():
+def test_drawing_a_long_program_needs_no_recursion(shallow_stack):
     def f(x):
         for _ in range(3000):
             x = x * 1.5
         return x
 
     closed = cr.make_ir(f)(1.0)
-    depth, frame = 0, sys._getframe()
-    while frame is not None:
-        depth, frame = depth + 1, frame.f_back
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(depth + 100)
-    try:
-        source = closed.draw(rankdir="LR").source
-    finally:
-        sys.setrecursionlimit(limit)
+    shallow_stack()
+    source = closed.draw(rankdir="LR").source
     assert source.count(" -> ") == 3000 * 3  # operand, literal and result edges
 
 

@@ -535,24 +535,15 @@ def test_tuple_of_bodies_prints_each_as_a_nested_block():
 
 
 # -- large programs ---------------------------------------------------------------
-def test_printing_a_long_program_needs_no_recursion():
-    import sys
-
+def test_printing_a_long_program_needs_no_recursion(shallow_stack):
     def f(x):
         for _ in range(3000):
             x = x * 1.5
         return x
 
     closed = cr.make_ir(f)(1.0)
-    depth, frame = 0, sys._getframe()
-    while frame is not None:
-        depth, frame = depth + 1, frame.f_back
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(depth + 100)  # far fewer frames than equations
-    try:
-        text = closed.pretty(source_info=True)
-    finally:
-        sys.setrecursionlimit(limit)
+    shallow_stack()  # far fewer frames than equations
+    text = closed.pretty(source_info=True)
     assert text.count("\n") == 3000 + 1
     assert text.endswith(f"  in ({var_name(3000)},) }}")
 

@@ -15,7 +15,6 @@ import pytest
 import chainrule as cr
 
 N = 100_000
-DEFAULT_RECURSION_LIMIT = 1000  # CPython's default
 
 
 def chain(x):
@@ -25,14 +24,6 @@ def chain(x):
     return np.sin(x)
 
 
-@pytest.fixture
-def default_recursion_limit():
-    previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(previous)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +35,7 @@ def test_100k_equations_trace_print_check_and_evaluate(default_recursion_limit, 
     assert N % 3 == 1
     closed = cr.make_ir(chain)(0.3)
     assert len(closed.eqns) == N
-    assert sys.getrecursionlimit() == DEFAULT_RECURSION_LIMIT
+    assert sys.getrecursionlimit() == default_recursion_limit
 
     text = str(closed)
     lines = text.splitlines()

@@ -1,0 +1,35 @@
+"""Fixtures shared by the tests that prove nothing recurses over a program."""
+import sys
+
+import pytest
+
+DEFAULT_RECURSION_LIMIT = 1000  # CPython's default
+
+
+@pytest.fixture
+def default_recursion_limit():
+    """Run the test at CPython's default recursion limit."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
+    try:
+        yield DEFAULT_RECURSION_LIMIT
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+@pytest.fixture
+def shallow_stack():
+    """A function that sets the recursion limit to 100 frames above the
+    caller's depth (far fewer frames than a long program has equations)."""
+    previous = sys.getrecursionlimit()
+
+    def tighten():
+        depth, frame = 0, sys._getframe(1)
+        while frame is not None:
+            depth, frame = depth + 1, frame.f_back
+        sys.setrecursionlimit(depth + 100)
+
+    try:
+        yield tighten
+    finally:
+        sys.setrecursionlimit(previous)
