@@ -316,8 +316,8 @@ def test_every_plan_equals_jacfwd(name):
     want = cr.jacfwd(f, argnums)(*args)
     jac = cr.jacobian(f, argnums, mode="optimal")
     assert_relative(jac(*args), want, PLAN_TOL, f"{name} optimal")
-    (entry,) = jac.plans.values()       # (plan, fingerprint of its program)
-    plan = entry[0] if isinstance(entry, tuple) else entry
+    (entry,) = jac.plans.values()       # the plan, and the programs staged from it
+    plan = entry.plan
     segments = plan.segments
     k = len(segments)
     r = np.random.default_rng(zlib.crc32(name.encode()))
@@ -327,6 +327,7 @@ def test_every_plan_equals_jacfwd(name):
     trees += [random_plan(segments, 0, k - 1, r) for _ in range(40 if k > 1 else 0)]
     for tree in trees:
         plan.root = tree     # run this plan through jacobian's own cache
+        entry.programs.clear()
         got = jac(*args)
         assert_relative(got, want, PLAN_TOL, f"{name} plan {tree.describe(segments)}")
         seen |= plan_options(tree)
@@ -644,3 +645,79 @@ def test_seed_folding_pushes_the_identity_through_a_matrix_product_for_free():
     np.testing.assert_allclose(cr.jacfwd(f)(x), (1 - t ** 2)[:, None] * W, rtol=1e-12)
     # the identity is never materialised as an array constant either
     assert not any(np.shape(c) == (3, 3) for c in ir.consts)
+
+
+def test_jacrev_folds_the_output_identity_into_a_trailing_matrix_product():
+    # jacrev of x -> W tanh(x): the identity cotangent pulled back through W @ .
+    # is W itself (as rows), so the only matrix product is the primal W @ tanh(x)
+    W = np.arange(15.0).reshape(5, 3) / 10
+    f = lambda x: W @ np.tanh(x)          # noqa: E731
+    x = np.array([0.1, -0.2, 0.3])
+    ir = cr.make_ir(cr.jacrev(f))(x)
+    assert [e.primitive.name for e in ir.eqns].count("dot_general") == 1
+    np.testing.assert_allclose(cr.jacrev(f)(x), W * (1 - np.tanh(x) ** 2)[None, :], rtol=1e-12)
+    assert not any(np.shape(c) == (5, 5) for c in ir.consts)
+    # several output leaves still get the materialised basis, and agree
+    g = lambda x: (W @ np.tanh(x), np.sin(x))   # noqa: E731
+    J1, J2 = cr.jacrev(g)(x)
+    np.testing.assert_allclose(J1, W * (1 - np.tanh(x) ** 2)[None, :], rtol=1e-12)
+    np.testing.assert_allclose(J2, np.diag(np.cos(x)), rtol=1e-12)
+
+
+def hourglass(W1, W2):
+    def f(x):
+        return cnp.tanh(W2 @ cnp.tanh(W1 @ x))
+    return f
+
+
+def hourglass_by_hand(W1, W2, x):
+    h1 = np.tanh(W1 @ x)
+    h2 = np.tanh(W2 @ h1)
+    return ((1 - h2 ** 2)[:, None] * W2) @ ((1 - h1 ** 2)[:, None] * W1)
+
+
+def test_a_mixed_plan_is_staged_once_and_fed_each_calls_residuals():
+    r = np.random.default_rng(21)
+    W1, W2 = r.normal(size=(4, 60)) / 8, r.normal(size=(60, 4))
+    f = hourglass(W1, W2)
+    jac = cr.jacobian(f, mode="optimal")
+    for _ in range(3):
+        x = r.normal(size=60)
+        assert_relative(jac(x), hourglass_by_hand(W1, W2, x), PLAN_TOL)
+    (entry,) = jac.plans.values()
+    assert not entry.plan.pure
+    (program,) = entry.programs.values()
+    # the execution program reads the linear program's constants: the
+    # function's own arrays are inputs, not baked in, so changing them in
+    # place between calls changes the Jacobian as it must
+    W1 *= 0.5
+    W2[:] = r.normal(size=W2.shape)
+    x = r.normal(size=60)
+    assert_relative(jac(x), hourglass_by_hand(W1, W2, x), PLAN_TOL)
+    assert len(entry.programs) == 1
+    assert all(np.shape(c) not in (W1.shape, W2.shape) for c in program.consts)
+
+
+def test_python_control_flow_stages_one_program_per_path():
+    r = np.random.default_rng(22)
+    W1, W2 = r.normal(size=(4, 300)) / 20, r.normal(size=(300, 4))
+    scale = {"value": 2.0}
+
+    def f(x):
+        h = cnp.tanh(W1 @ x)
+        if float(cnp.sum(x)) > 0:       # control flow on values: planned per call
+            h = h * scale["value"]
+        return cnp.tanh(W2 @ h)
+
+    jac = cr.jacobian(f, mode="optimal")
+    x = r.normal(size=300)
+    up, down = np.abs(x), -np.abs(x)
+    for x in (up, down, up):
+        want = cr.jacfwd(f)(x)
+        assert_relative(jac(x), want, PLAN_TOL)
+    (entry,) = jac.plans.values()
+    assert entry.plan is None and len(entry.programs) == 2
+    # a literal of the program is part of its structure: a new scale is a new program
+    scale["value"] = 3.0
+    assert_relative(jac(up), cr.jacfwd(f)(up), PLAN_TOL)
+    assert len(entry.programs) == 3

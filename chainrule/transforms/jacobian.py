@@ -18,8 +18,9 @@ import time
 import numpy as np
 
 from .. import numpy as cnp
-from ..interpreters.batch import batch_walk
+from ..interpreters.batch import IdentitySeed, batch_walk
 from ..interpreters.chain import cut_chain, segments_at
+from ..interpreters.evaluate import eval_ir
 from ..interpreters.transpose import transpose_ir
 from ..tracer.avals import ShapedArray
 from ..tracer.core import Tracer, get_aval, new_trace
@@ -29,9 +30,12 @@ from ..tracer.pytree import tree_flatten, tree_unflatten
 from . import planner as P
 from .ad import _linearize
 from .jacobians import _assemble, _diff_function, jacfwd, jacrev
-from .make_ir import new_args
+from .make_ir import new_args, trace_to_ir
 
 MIXED_MARGIN = 1.25   # "auto" takes a mixed plan only if predicted this much cheaper
+
+
+_IDENTITY = object()   # the identity as the seed of a sweep (kept symbolic)
 
 
 class _Diagonal:
@@ -61,7 +65,6 @@ class _Chain:
     def __init__(self, linear: ClosedIR, segments):
         self.linear = linear
         self.segments = segments
-        self._backward = {}
 
     def sub_ir(self, i, j):
         ir, a, b = self.linear.ir, self.segments[i], self.segments[j]
@@ -89,23 +92,33 @@ class _Chain:
             rows.append(cnp.reshape(o, (directions, v.aval.size)))
         return cnp.concatenate(rows, axis=1) if len(rows) > 1 else rows[0]
 
+    @staticmethod
+    def _seeds(matrix, variables, directions):
+        """One batched seed per variable from ``matrix`` (directions first);
+        the identity stays symbolic when one variable takes all of it, so
+        that a leading matrix product folds it (seed folding)."""
+        if matrix is _IDENTITY:
+            if len(variables) == 1:
+                return [IdentitySeed(variables[0].aval.shape, variables[0].aval.dtype)]
+            matrix = np.eye(directions)
+        return _Chain._split(matrix, variables, directions)
+
     def forward(self, i, j, columns):
         """``P(i..j) @ columns`` by tangent sweeps, one per column."""
         sub = self.sub_ir(i, j)
-        directions = get_aval(columns).shape[1]
-        seeds = self._split(cnp.transpose(columns), sub.invars, directions)
+        directions = self.segments[i].width_in if columns is _IDENTITY \
+            else get_aval(columns).shape[1]
+        seeds = self._seeds(columns if columns is _IDENTITY else cnp.transpose(columns),
+                            sub.invars, directions)
         outs, dims = batch_walk(sub, self.linear.consts, seeds, [0] * len(seeds))
         return cnp.transpose(self._join(outs, dims, sub.outvars, directions))
 
     def adjoint(self, i, j, rows):
         """``rows @ P(i..j)`` by adjoint sweeps, one per row."""
-        key = (i, j)
-        if key not in self._backward:
-            self._backward[key] = transpose_ir(ClosedIR(self.sub_ir(i, j), self.linear.consts))
-        backward = self._backward[key]
+        backward = transpose_ir(ClosedIR(self.sub_ir(i, j), self.linear.consts))
         sub = self.sub_ir(i, j)
-        directions = get_aval(rows).shape[0]
-        cts = self._split(rows, sub.outvars, directions)
+        directions = self.segments[j].width_out if rows is _IDENTITY else get_aval(rows).shape[0]
+        cts = self._seeds(rows, sub.outvars, directions)
         outs, dims = batch_walk(backward.ir, backward.consts, cts, [0] * len(cts))
         return self._join(outs, dims, sub.invars, directions)
 
@@ -137,12 +150,10 @@ class _Chain:
         """Evaluate a plan tree bottom-up."""
         results = {}
         for node, _ in P.post_order(root):
-            w_in = self.segments[node.i].width_in
-            w_out = self.segments[node.j].width_out
             if node.option == P.FWD:
-                out = self.forward(node.i, node.j, np.eye(w_in))
+                out = self.forward(node.i, node.j, _IDENTITY)
             elif node.option == P.REV:
-                out = self.adjoint(node.i, node.j, np.eye(w_out))
+                out = self.adjoint(node.i, node.j, _IDENTITY)
             elif node.option == P.EXPLICIT:
                 out = self.explicit(node.i)
             elif node.option == P.PRODUCT:
@@ -259,7 +270,10 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
 
     The plan is made once per argument signature from the abstract program
     (no numbers).  A pure plan runs as ``jacfwd``/``jacrev``, which need no
-    stored residuals; a mixed one linearizes and runs on the linear program.
+    stored residuals.  A mixed one linearizes ``f`` on every call (so the
+    function's Python runs, as always) and feeds the residuals to the plan's
+    *execution program*: the sweeps and products of the plan, traced once
+    into IR per linear program (``_stage``) and then only evaluated.
     """
     _check_mode(mode)
     plans = {}
@@ -271,33 +285,92 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
         h, diff_args, single = _diff_function(f, args, argnums, "jacobian")
         in_leaves, in_tree = tree_flatten(diff_args)
         key = (in_tree, tuple((get_aval(x).shape, get_aval(x).dtype) for x in in_leaves))
-        if key not in plans:
+        entry = plans.get(key)
+        if entry is None:
             try:
-                plans[key] = _abstract_plan(h, diff_args, mode, memory_limit)
+                entry = _Entry(*_abstract_plan(h, diff_args, mode, memory_limit))
             except ConcretizationError:   # Python control flow on values: plan below
-                plans[key] = (None, None)
-        plan, fingerprint = plans[key]
-        if plan is not None and plan.pure:
-            return (jacfwd if plan.root.option == P.FWD else jacrev)(f, argnums)(*args)
+                entry = _Entry(None, None)
+            plans[key] = entry
+        if entry.plan is not None and entry.plan.pure:
+            return (jacfwd if entry.plan.root.option == P.FWD else jacrev)(f, argnums)(*args)
         traced, linear = _linearize(h, diff_args, lambda avals: [True] * len(avals), "jacobian")
         n = sum(get_aval(x).size for x in in_leaves)
         m = sum(get_aval(o).size for o in traced.outs)
         if not linear.ir.eqns or n == 0 or m == 0:
             return jacrev(f, argnums)(*args)
-        if plan is None or _fingerprint(linear.ir) != fingerprint:
-            # this call's program differs from the abstract one (control flow)
-            plan = _plan(linear, n, m, mode, memory_limit)
-            if plan.pure:
-                return (jacfwd if plan.root.option == P.FWD else jacrev)(f, argnums)(*args)
-        # the plan holds cut positions; this call's program has its own variables
-        segments = segments_at(linear.ir, plan.cuts)
-        J = _Chain(linear, segments).run(plan.root)      # (final state) x (inputs)
-        return _assemble(_blocks_from_flat(J, linear.ir, segments[-1].out_vars,
-                                           traced.outs, in_leaves),
-                         traced.out_tree, [tree_flatten(a)[1] for a in diff_args], single)
+        structure = _structure(linear.ir)
+        program = entry.programs.get(structure)
+        if program is None:
+            plan = entry.plan
+            if plan is None or _fingerprint(linear.ir) != entry.fingerprint:
+                # this call's program differs from the abstract one (control flow)
+                plan = _plan(linear, n, m, mode, memory_limit)
+                if plan.pure:
+                    return (jacfwd if plan.root.option == P.FWD else jacrev)(f, argnums)(*args)
+            program = _stage(linear, plan, traced.outs, in_leaves)
+            if structure is not None and len(entry.programs) < _PROGRAMS_PER_SIGNATURE:
+                entry.programs[structure] = program
+        blocks = iter(eval_ir(program.ir, program.consts, list(linear.consts)))
+        rows = [[next(blocks) for _ in in_leaves] for _ in traced.outs]
+        return _assemble(rows, traced.out_tree, [tree_flatten(a)[1] for a in diff_args], single)
 
     jacobian_f.plans = plans
     return jacobian_f
+
+
+_PROGRAMS_PER_SIGNATURE = 8   # linear programs (control-flow paths) kept per signature
+
+
+class _Entry:
+    """What ``jacobian`` keeps per argument signature: the plan made from
+    the abstract program, its fingerprint, and the execution programs staged
+    so far, per linear program structure."""
+
+    def __init__(self, plan, fingerprint):
+        self.plan, self.fingerprint, self.programs = plan, fingerprint, {}
+
+
+def _stage(linear, plan, out_leaves, in_leaves):
+    """The plan's execution as IR: a program from the linear program's
+    constants (residuals and the function's own arrays) to the Jacobian's
+    blocks (output-major, ``out.shape + in.shape`` each)."""
+    consts = [ShapedArray(get_aval(c).shape, get_aval(c).dtype) for c in linear.consts]
+    out_avals = [ShapedArray(get_aval(o).shape, get_aval(o).dtype) for o in out_leaves]
+    in_avals = [ShapedArray(get_aval(x).shape, get_aval(x).dtype) for x in in_leaves]
+    segments = segments_at(linear.ir, plan.cuts)
+
+    def execute(*residuals):
+        J = _Chain(ClosedIR(linear.ir, residuals), segments).run(plan.root)
+        blocks = _blocks_from_flat(J, linear.ir, segments[-1].out_vars, out_avals, in_avals)
+        return [b for row in blocks for b in row]
+
+    return trace_to_ir(execute, consts, name="jacobian")
+
+
+def _structure(ir):
+    """A hashable description of a linear program (its wiring, parameters,
+    literals and shapes): two programs with equal structure compute the same
+    function of their constants, so they share an execution program.  None
+    when a parameter cannot be hashed."""
+    number = {v: k for k, v in enumerate(ir.constvars)}
+    for v in ir.invars:
+        number[v] = len(number)
+    eqns = []
+    for eqn in ir.eqns:
+        ins = tuple(number[x] if type(x) is Var else (x.aval.dtype, x.value.tobytes())
+                    for x in eqn.inputs)
+        for v in eqn.outvars:
+            number[v] = len(number)
+        eqns.append((eqn.primitive, ins, tuple(sorted(eqn.params.items()))))
+    key = (tuple(v.aval.shape + (v.aval.dtype,) for v in ir.constvars),
+           tuple(v.aval.shape + (v.aval.dtype,) for v in ir.invars),
+           tuple(eqns), tuple(number.get(x) for x in ir.outvars))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _abstract_linear_program(h, diff_args, name):

@@ -118,7 +118,8 @@ def jacfwd(f, argnums=0):
 
 def jacrev(f, argnums=0):
     """The Jacobian of ``f`` by reverse mode: linearize once, then one batched
-    VJP over the standard basis of the outputs."""
+    VJP over the standard basis of the outputs (folded into a trailing
+    matrix product, as ``jacfwd`` folds its seed into a leading one)."""
 
     @functools.wraps(f)
     def jacrev_f(*args):
@@ -127,7 +128,11 @@ def jacrev(f, argnums=0):
         in_trees = [tree_flatten(a)[1] for a in diff_args]
         out, pullback = vjp(h, *diff_args)
         out_leaves, out_tree = tree_flatten(out)
-        basis = tree_unflatten(out_tree, _basis(out_leaves, _result_dtype(out_leaves)))
+        dtype = _result_dtype(out_leaves)
+        if len(out_leaves) == 1:   # the identity stays symbolic: seed folding
+            basis = tree_unflatten(out_tree, [IdentitySeed(get_aval(out_leaves[0]).shape, dtype)])
+        else:
+            basis = tree_unflatten(out_tree, _basis(out_leaves, dtype))
         rows = vmap(pullback)(basis)                     # per input leaf: (m, *in.shape)
         row_leaves = tree_flatten(rows)[0]
         # rows[j][offset_k + r] is row r of the block (out leaf k, in leaf j)
