@@ -721,3 +721,37 @@ def test_python_control_flow_stages_one_program_per_path():
     scale["value"] = 3.0
     assert_relative(jac(up), cr.jacfwd(f)(up), PLAN_TOL)
     assert len(entry.programs) == 3
+
+
+def test_the_staged_program_drops_the_primal_work_nothing_needs():
+    # J of x -> W2 tanh(W1 x) is diag-scaled W1 pushed through W2: the
+    # program keeps W1 @ x (tanh' needs it) and one product with W2, but
+    # not the primal output W2 @ tanh(W1 x), which a Jacobian never reads
+    r = np.random.default_rng(23)
+    W1, W2 = r.normal(size=(30, 3)), r.normal(size=(40, 30))
+    f = lambda x: W2 @ cnp.tanh(W1 @ x)     # noqa: E731
+    x = r.normal(size=3)
+    jac = cr.jacobian(f)
+    h = np.tanh(W1 @ x)
+    np.testing.assert_allclose(jac(x), W2 @ ((1 - h ** 2)[:, None] * W1), rtol=1e-12)
+    (entry,) = jac.plans.values()
+    (program,) = entry.programs.values()
+    program.check()
+    dots = [e for e in program.eqns if e.primitive.name == "dot_general"]
+    assert len(dots) == 2
+    assert all(e.outvars[0].aval.shape != (40,) for e in dots)
+
+
+def test_without_dead_code_keeps_exactly_what_the_outputs_need():
+    def f(x, y):
+        unused = cnp.exp(y) * 2.0            # noqa: F841
+        a = cnp.sin(x)
+        _ = a * W_small.sum()
+        return a + 1.0
+
+    ir = cr.make_ir(f)(np.ones(3), np.ones(3))
+    pruned = ir.without_dead_code()
+    pruned.check()
+    assert [e.primitive.name for e in pruned.eqns] == ["sin", "add"]
+    assert len(pruned.ir.invars) == 2 and not pruned.consts
+    np.testing.assert_allclose(pruned.eval(np.ones(3), np.ones(3)), np.sin(1.0) + 1.0)

@@ -105,6 +105,19 @@ class IR:
             self._last_uses = dead_after
         return self._last_uses
 
+    def without_dead_code(self) -> "IR":
+        """This program without the equations no output depends on (dead code
+        elimination, one backward pass; every primitive is pure) and without
+        the const vars nothing reads any more."""
+        live = {v for v in self.outvars if type(v) is Var}
+        kept = []
+        for eqn in reversed(self.eqns):
+            if any(v in live for v in eqn.outvars):
+                kept.append(eqn)
+                live.update(x for x in eqn.inputs if type(x) is Var)
+        kept.reverse()
+        return IR([v for v in self.constvars if v in live], self.invars, kept, self.outvars)
+
     def check(self):
         """Validate the IR; raise ``ShapeError`` naming the first problem.
 
@@ -207,6 +220,13 @@ class ClosedIR:
         if len(self.consts) != len(self.ir.constvars):
             raise ShapeError("ClosedIR.check: number of const values and const vars differ")
         return self.ir.check()
+
+    def without_dead_code(self) -> "ClosedIR":
+        """This program without dead equations and unread constants."""
+        ir = self.ir.without_dead_code()
+        value = dict(zip(self.ir.constvars, self.consts))
+        return ClosedIR(ir, [value[v] for v in ir.constvars], self.in_tree, self.out_tree,
+                        self.static_argnums, self.num_args)
 
     def flatten_args(self, args):
         """The array leaves of ``args`` (the traced function's arguments, the

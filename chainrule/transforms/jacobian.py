@@ -269,19 +269,20 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
     are ``out.shape + in.shape``, as ``jacfwd``/``jacrev``.
 
     The plan is made once per argument signature from the abstract program
-    (no numbers).  A pure plan runs as ``jacfwd``/``jacrev``, which need no
-    stored residuals.  A mixed one linearizes ``f`` on every call (so the
-    function's Python runs, as always) and feeds the residuals to the plan's
-    *execution program*: the sweeps and products of the plan, traced once
-    into IR per linear program (``_stage``) and then only evaluated.
+    (no numbers).  Every call traces ``f`` again (abstractly: its Python runs
+    as always, and the closed-over arrays are read as they are now); the
+    whole Jacobian computation for a program of that structure (the
+    residuals it needs, the plan's sweeps and products) is traced into one
+    program the first time (``_stage``), pruned of dead code, and from then
+    on only evaluated.  Functions with Python control flow on values cannot
+    be traced abstractly: they are linearized on every call, and only the
+    plan's execution is staged, per linear program.
     """
     _check_mode(mode)
     plans = {}
 
     @functools.wraps(f)
     def jacobian_f(*args):
-        if mode in ("fwd", "rev"):
-            return (jacfwd if mode == "fwd" else jacrev)(f, argnums)(*args)
         h, diff_args, single = _diff_function(f, args, argnums, "jacobian")
         in_leaves, in_tree = tree_flatten(diff_args)
         key = (in_tree, tuple((get_aval(x).shape, get_aval(x).dtype) for x in in_leaves))
@@ -289,49 +290,93 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
         if entry is None:
             try:
                 entry = _Entry(*_abstract_plan(h, diff_args, mode, memory_limit))
-            except ConcretizationError:   # Python control flow on values: plan below
-                entry = _Entry(None, None)
+            except ConcretizationError:   # Python control flow on values: plan per call
+                entry = _Entry(None, None, abstract=False)
             plans[key] = entry
-        if entry.plan is not None and entry.plan.pure:
-            return (jacfwd if entry.plan.root.option == P.FWD else jacrev)(f, argnums)(*args)
-        traced, linear = _linearize(h, diff_args, lambda avals: [True] * len(avals), "jacobian")
-        n = sum(get_aval(x).size for x in in_leaves)
-        m = sum(get_aval(o).size for o in traced.outs)
-        if not linear.ir.eqns or n == 0 or m == 0:
-            return jacrev(f, argnums)(*args)
-        structure = _structure(linear.ir)
-        program = entry.programs.get(structure)
-        if program is None:
-            plan = entry.plan
-            if plan is None or _fingerprint(linear.ir) != entry.fingerprint:
-                # this call's program differs from the abstract one (control flow)
-                plan = _plan(linear, n, m, mode, memory_limit)
-                if plan.pure:
-                    return (jacfwd if plan.root.option == P.FWD else jacrev)(f, argnums)(*args)
-            program = _stage(linear, plan, traced.outs, in_leaves)
-            if structure is not None and len(entry.programs) < _PROGRAMS_PER_SIGNATURE:
-                entry.programs[structure] = program
-        blocks = iter(eval_ir(program.ir, program.consts, list(linear.consts)))
-        rows = [[next(blocks) for _ in in_leaves] for _ in traced.outs]
-        return _assemble(rows, traced.out_tree, [tree_flatten(a)[1] for a in diff_args], single)
+        if entry.abstract:
+            closed = trace_to_ir(h, diff_args, name="jacobian")
+            structure = _structure(closed.ir)
+            program = entry.programs.get(structure)
+            if program is None:
+                program = _stage(closed, single, entry, mode, memory_limit)
+                if structure is not None and len(entry.programs) < _PROGRAMS_PER_SIGNATURE:
+                    entry.programs[structure] = program
+            return tree_unflatten(program.out_tree,
+                                  eval_ir(program.ir, program.consts, closed.consts + in_leaves))
+        return _jacobian_now(h, diff_args, single, entry, mode, memory_limit)
 
     jacobian_f.plans = plans
     return jacobian_f
 
 
-_PROGRAMS_PER_SIGNATURE = 8   # linear programs (control-flow paths) kept per signature
+_PROGRAMS_PER_SIGNATURE = 8   # programs (control-flow paths, constants) kept per signature
 
 
 class _Entry:
     """What ``jacobian`` keeps per argument signature: the plan made from
-    the abstract program, its fingerprint, and the execution programs staged
-    so far, per linear program structure."""
+    the abstract program (None when there is none) and its fingerprint,
+    whether ``f`` can be traced abstractly, and the programs staged so far,
+    per program structure."""
 
-    def __init__(self, plan, fingerprint):
-        self.plan, self.fingerprint, self.programs = plan, fingerprint, {}
+    def __init__(self, plan, fingerprint, abstract=True):
+        self.plan, self.fingerprint, self.abstract = plan, fingerprint, abstract
+        self.programs = {}
 
 
-def _stage(linear, plan, out_leaves, in_leaves):
+def _pure(h, diff_args, single, option):
+    argnums = 0 if single else tuple(range(len(diff_args)))
+    return (jacfwd if option == P.FWD else jacrev)(h, argnums)(*diff_args)
+
+
+def _jacobian_now(h, diff_args, single, entry, mode, memory_limit):
+    """The Jacobian of ``h`` at ``diff_args`` by ``entry``'s plan: linearize,
+    then evaluate the plan's execution program (staged per linear program
+    into ``entry.programs``); pure plans run as ``jacfwd``/``jacrev``."""
+    if entry.plan is not None and entry.plan.pure:
+        return _pure(h, diff_args, single, entry.plan.root.option)
+    traced, linear = _linearize(h, diff_args, lambda avals: [True] * len(avals), "jacobian")
+    in_leaves = tree_flatten(diff_args)[0]
+    n = sum(get_aval(x).size for x in in_leaves)
+    m = sum(get_aval(o).size for o in traced.outs)
+    if not linear.ir.eqns or n == 0 or m == 0:
+        return _pure(h, diff_args, single, P.REV)
+    structure = _structure(linear.ir)
+    program = entry.programs.get(structure)
+    if program is None:
+        plan = entry.plan
+        if plan is None or _fingerprint(linear.ir) != entry.fingerprint:
+            # this call's program differs from the abstract one (control flow)
+            plan = _plan(linear, n, m, mode, memory_limit)
+            if plan.pure:
+                return _pure(h, diff_args, single, plan.root.option)
+        program = _stage_execution(linear, plan, traced.outs, in_leaves)
+        if structure is not None and len(entry.programs) < _PROGRAMS_PER_SIGNATURE:
+            entry.programs[structure] = program
+    blocks = iter(eval_ir(program.ir, program.consts, list(linear.consts)))
+    rows = [[next(blocks) for _ in in_leaves] for _ in traced.outs]
+    return _assemble(rows, traced.out_tree, [tree_flatten(a)[1] for a in diff_args], single)
+
+
+def _stage(closed, single, entry, mode, memory_limit):
+    """The whole Jacobian computation of the program ``closed`` (``f`` traced
+    at this call) as one program from its constants and inputs to the
+    Jacobian: the primal work the residuals need, the linearization and the
+    plan's execution, without dead code (such as ``f``'s own output)."""
+    from ..tracer.pytree import tree_unflatten as unflatten
+
+    def whole(consts, xs):
+        def g(*ys):
+            return unflatten(closed.out_tree, eval_ir(closed.ir, list(consts),
+                                                      tree_flatten(ys)[0]))
+        return _jacobian_now(g, xs, single, _Entry(entry.plan, entry.fingerprint), mode,
+                             memory_limit)
+
+    example = ([v.aval for v in closed.ir.constvars],
+               unflatten(closed.in_tree, [v.aval for v in closed.ir.invars]))
+    return trace_to_ir(whole, example, name="jacobian").without_dead_code()
+
+
+def _stage_execution(linear, plan, out_leaves, in_leaves):
     """The plan's execution as IR: a program from the linear program's
     constants (residuals and the function's own arrays) to the Jacobian's
     blocks (output-major, ``out.shape + in.shape`` each)."""
