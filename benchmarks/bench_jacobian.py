@@ -187,9 +187,17 @@ def run(report):
                 f"faster, worst {min(ratios):.2f}x, best {max(ratios):.2f}x")
 
     report.section("planning a chain of 64 segments", table=False)
-    widths = [int(w) for w in np.random.default_rng(64).integers(1, 200, size=65)]
+    # 33 layers, n = 100 inputs, m = 200 outputs.  A state narrower than
+    # min(n, m) is a cut, so hidden widths below 100 give each product and
+    # each tanh a segment (explicit, diagonal); the last hidden layer, 150
+    # wide (between n and m), is a cut only after its tanh (a local minimum),
+    # so its product and tanh are one dense segment: 2 * 31 + 1 + 1 = 64.
+    rng = np.random.default_rng(64)
+    widths = [100] + [int(w) for w in rng.integers(2, 100, size=31)] + [150, 200]
     f, _, x = make_chain(widths)
     plan_fn = cr.jacobian_plan(f)
     plans = [plan_fn(x) for _ in range(5)]
-    report.note(f"{len(plans[-1].segments)} segments: planning (cut + DP) took "
+    k = len(plans[-1].segments)
+    assert k == 64, f"the planning chain cut into {k} segments, not 64"
+    report.note(f"{k} segments: planning (cut + DP) took "
                 f"{min(p.planning_time for p in plans) * 1e3:.2f} ms")

@@ -71,6 +71,95 @@ def test_dp_equals_brute_force(seed):
         assert cost[0, k - 1] <= costs.sweep(0, k - 1, costs.w[-1], adjoint=True) * (1 + 1e-12)
 
 
+def coarse_chain(rng, k):
+    """Few distinct widths and costs: many exact ties between options and splits."""
+    kinds = ["dense", "explicit", "diagonal"]
+    segments = []
+    for _ in range(k):
+        seg = FakeSegment(rng, kinds[int(rng.integers(0, 3))])
+        seg.flops, seg.bytes = int(rng.integers(0, 3)) * 1000, int(rng.integers(0, 3)) * 1000
+        seg.residual_bytes = seg.stored_bytes = int(rng.integers(0, 3)) * 10 ** 6
+        seg.n_eqns = int(rng.integers(0, 2))
+        segments.append(seg)
+    widths = [int(w) for w in rng.choice([1, 2, 4, 10], size=k + 1)]
+    return P.ChainCosts(segments, widths)
+
+
+def loop_dp(costs, memory_limit=None):
+    """The DP of ``solve_chain`` in plain loops, one run and one split at a
+    time, with the same arithmetic: the same tables, bit for bit.  Ties go to
+    the first candidate in the order fwd, rev, explicit, then product,
+    tangent and adjoint elimination, each at s = i..j-1."""
+    k, w = costs.k, costs.w
+    E, R, F, B, S = costs.E, costs.R, costs.F, costs.B, costs.S
+    flop_cost, byte_cost = 2 / P.FLOP_RATE, P.ITEM / P.BYTE_RATE
+
+    def sweeps(lo, hi, adjoint=False):      # (base, per_direction) through lo..hi
+        base = (E[hi + 1] - E[lo]) * P.EQN_TIME + (R[hi + 1] - R[lo]) / P.BYTE_RATE
+        per_direction = (F[hi + 1] - F[lo]) / P.FLOP_RATE + (B[hi + 1] - B[lo]) / P.BYTE_RATE
+        if not adjoint:
+            return base, per_direction
+        if memory_limit is not None and S[hi + 1] - S[lo] > memory_limit:
+            base = np.inf
+        return base * P.ADJOINT_FACTOR, per_direction * P.ADJOINT_FACTOR
+
+    def diagonal(s):
+        return costs.kinds[s] == "diagonal"
+
+    cost = np.full((k, k), np.inf)
+    option = np.full((k, k), -1)
+    split = np.full((k, k), -1)
+    for d in range(k):
+        for i in range(k - d):
+            j = i + d
+            a, c = w[j + 1], w[i]
+            base, per_direction = sweeps(i, j)
+            adj_base, adj_per_direction = sweeps(i, j, adjoint=True)
+            candidates = [(base + c * per_direction, P.FWD, -1),
+                          (adj_base + a * adj_per_direction, P.REV, -1)]
+            if d == 0:
+                kind = costs.kinds[i]
+                candidates.append((P.EQN_TIME + P.ITEM * w[i] * w[i + 1] / P.BYTE_RATE
+                                   if kind == "explicit" else
+                                   P.EQN_TIME + P.ITEM * w[i] / P.BYTE_RATE
+                                   if kind == "diagonal" else np.inf, P.EXPLICIT, -1))
+            for s in range(i, j):
+                b = w[s + 1]
+                if (diagonal(s + 1) and s + 1 == j) or (diagonal(i) and s == i):
+                    product = P.EQN_TIME + 2 * byte_cost * a * c
+                else:
+                    product = (P.EQN_TIME + a * (b * c * flop_cost + byte_cost * (b + c))
+                               + byte_cost * (b * c))
+                candidates.append((cost[i, s] + cost[s + 1, j] + product, P.PRODUCT, s))
+            for s in range(i, j):
+                base, per_direction = sweeps(s + 1, j)
+                candidates.append((cost[i, s] + base + c * per_direction, P.TANGENT_ELIM, s))
+            for s in range(i, j):
+                adj_base, adj_per_direction = sweeps(i, s, adjoint=True)
+                candidates.append((cost[s + 1, j] + adj_base + a * adj_per_direction,
+                                   P.ADJOINT_ELIM, s))
+            best = candidates[0]
+            for candidate in candidates[1:]:
+                if candidate[0] < best[0]:
+                    best = candidate
+            cost[i, j], option[i, j], split[i, j] = best
+    return cost, option, split
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_dp_tables_equal_a_plain_loop_dp(seed):
+    # whole tables, ties included (coarse chains), up to k = 40: past the
+    # point where solve_chain narrows its tables
+    rng = np.random.default_rng(500 + seed)
+    k = [1, 2, 3, 6, 9, 16, 17, 24, 33, 34, 40, 40][seed]
+    costs = coarse_chain(rng, k) if seed % 2 else random_chain(rng, k)
+    high = 3 * 10 ** 6 if seed % 2 else 3 * 10 ** 7
+    limit = None if seed % 3 == 0 else float(rng.integers(0, high))
+    expected = loop_dp(costs, limit)
+    for name, got, want in zip(("cost", "option", "split"), P.solve_chain(costs, limit), expected):
+        np.testing.assert_array_equal(got, want, err_msg=name)
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_plan_tree_reproduces_its_cost_and_respects_the_memory_limit(seed):
     rng = np.random.default_rng(100 + seed)

@@ -73,70 +73,181 @@ def scale_time(a, c):
     return EQN_TIME + 2 * ITEM * a * c / BYTE_RATE
 
 
+def _narrowing_points(k, min_width=16):
+    """The spans at which ``solve_chain`` narrows its tables: from span ``d0``
+    on, at most ``k - d0`` runs are left, and the tables keep ``k - d0 + 1``
+    columns.  They are narrowed whenever that halves their width, down to
+    ``min_width`` (below it, copying costs more than it saves)."""
+    points, width = [1], k
+    while width // 2 >= min_width:
+        width //= 2
+        points.append(k + 1 - width)
+    return points
+
+
 def solve_chain(costs: ChainCosts, memory_limit=None):
     """Fill the DP table; return ``(cost, option, split)`` arrays of shape
-    (k, k) for the runs of segments ``i..j``."""
-    k, w = costs.k, costs.w
-    # a sweep through i..j with d directions costs base[i, j] + d * per_direction[i, j]
-    ii, jj = np.triu_indices(k)
-    base = np.zeros((k, k))
-    per_direction = np.zeros((k, k))
-    base[ii, jj] = (costs.E[jj + 1] - costs.E[ii]) * EQN_TIME + (costs.R[jj + 1] - costs.R[ii]) / BYTE_RATE
-    per_direction[ii, jj] = ((costs.F[jj + 1] - costs.F[ii]) / FLOP_RATE
-                             + (costs.B[jj + 1] - costs.B[ii]) / BYTE_RATE)
-    adjoint_ok = np.ones((k, k), dtype=bool)
-    if memory_limit is not None:
-        adjoint_ok[ii, jj] = costs.residuals(ii, jj) <= memory_limit
-    adj_base = np.where(adjoint_ok, base * ADJOINT_FACTOR, np.inf)
-    adj_per_direction = per_direction * ADJOINT_FACTOR
+    (k, k) for the runs of segments ``i..j`` (``inf``, -1, -1 below the
+    diagonal; ``split`` is -1 for the options without one).
 
-    cost = np.full((k, k), np.inf)
-    option = np.full((k, k), -1, dtype=np.int64)
-    split = np.full((k, k), -1, dtype=np.int64)
-    diagonal = np.array([kind == "diagonal" for kind in costs.kinds])
-    explicit = np.array([(EQN_TIME + ITEM * w[s] * w[s + 1] / BYTE_RATE) if kind == "explicit"
-                         else (EQN_TIME + ITEM * w[s] / BYTE_RATE) if kind == "diagonal"
-                         else np.inf for s, kind in enumerate(costs.kinds)])
-    i = np.arange(k)
-    single = np.vstack([base[i, i] + w[i] * per_direction[i, i],
-                        adj_base[i, i] + w[i + 1] * adj_per_direction[i, i], explicit])
-    option[i, i] = np.argmin(single, axis=0)
-    cost[i, i] = single[option[i, i], i]
-    any_diagonal = bool(diagonal.any())
+    The runs of one span ``d = j - i`` are solved together, ``d = 1, 2, ...``;
+    run ``i..j`` split after ``s = i + t`` (``t = 0..d-1``) needs the left
+    factor ``P(i..s)``, of span ``t``, and the right factor ``P(s+1..j)``, of
+    span ``d-1-t``, both solved before.  The layout makes this fast:
+
+    * Every table is kept *by span*, one row per span: ``by_start[t, i]`` is
+      the cost of run ``i..i+t`` (by its start), ``by_end[k-1-u, j]`` the
+      cost of run ``j-u..j`` (by its end, rows in reverse).  For span ``d``,
+      in a layout ``[t, i]`` (split, run), the left factors are rows
+      ``0..d-1`` of ``by_start`` and the right factors rows ``k-d..k-1`` of
+      ``by_end`` from column ``d`` on (column ``j = i + d``); the reversed
+      rows turn the falling span ``d-1-t`` of the right factor into a rising
+      row.  The same goes for the sweeps the eliminations need (through
+      ``i..s`` by start, through ``s+1..j`` by end) and for a product's
+      widths ``w[i]``, ``w[s+1]``, ``w[j+1]``.
+    * The tables are stored flat, row after row, so those rows are *one
+      contiguous slice*: each candidate, for every split of every run at
+      once, costs a few NumPy calls on contiguous memory (no gathers, no
+      loop over runs).  The columns of a slice past the last run
+      (``i >= k - d``) hold junk that never reaches a result.
+    * The candidates of span ``d`` are stacked as rows, ``[fwd, rev,
+      product at t = 0..d-1, tangent elimination at t = 0..d-1, adjoint
+      elimination at t = 0..d-1]``: the first minimum of a column (a run) is
+      its choice, so ties go to the earlier option, then to the smaller
+      split.
+    * With ``d`` there are fewer runs (``k - d``), so the rows are narrowed
+      now and then (``_narrowing_points``) to save work on junk columns.
+    """
+    k, w = costs.k, costs.w
+    # sweeps through lo..hi, [lo, hi] (junk below the diagonal): with d
+    # directions, base + d * per_direction seconds
+    lo, hi = np.arange(k)[:, None], np.arange(k)[None, :]
+    E, R, F, B, S = costs.E, costs.R, costs.F, costs.B, costs.S
+    base = (E[1:][hi] - E[lo]) * EQN_TIME + (R[1:][hi] - R[lo]) / BYTE_RATE
+    per_direction = (F[1:][hi] - F[lo]) / FLOP_RATE + (B[1:][hi] - B[lo]) / BYTE_RATE
+    adj_base = base * ADJOINT_FACTOR
+    if memory_limit is not None:   # adjoint sweeps must not keep more residuals than allowed
+        adj_base[S[1:][hi] - S[lo] > memory_limit] = np.inf
+    adj_per_direction = per_direction * ADJOINT_FACTOR
+    forward = base + w[:k, None] * per_direction           # pure sweeps over i..j
+    reverse = adj_base + w[None, 1:] * adj_per_direction
+
+    # the same by span (the layouts of the docstring): k + 1 rows, k columns,
+    # as positions in a flat [lo, hi] table (clipped to the chain: junk)
+    row, col = np.arange(k + 1)[:, None], np.arange(k)[None, :]
+    end = np.minimum(col + row, k - 1)                     # [t, i]: run i..i+t
+    by_start = col * k + end
+    last = np.minimum(col + 1, k - 1)                      # [k-1-u, j-1]: run j-u..j
+    by_end = np.maximum(np.minimum(last - (k - 1 - row), last), 0) * k + last
+    pure = np.empty((2, k + 1, k))                         # [fwd/rev, d, i]
+    np.take(forward, by_start, out=pure[0])
+    np.take(reverse, by_start, out=pure[1])
+    # product P(s+1..j) @ P(i..s), (a x b) @ (b x c) with a = w[j+1], b = w[s+1], c = w[i]:
+    # EQN_TIME + a * ab_terms + bc_term (a depends on the run, the rest on [t, i])
     flop_cost, byte_cost = 2 / FLOP_RATE, ITEM / BYTE_RATE
-    # pure sweeps over each run i..j: w[i] tangent or w[j+1] adjoint directions
-    forward_all = base + w[:k, None] * per_direction
-    reverse_all = adj_base + w[None, 1:] * adj_per_direction
-    candidates = np.full((6, k), np.inf)            # rows: the options, in option order
-    no_split = np.full(k, -1)
-    for length in range(1, k):
-        runs = k - length
-        i = np.arange(runs)
-        j = i + length
-        s = i[:, None] + np.arange(length)                  # split after segment s
-        s1 = s + 1
-        I, J = i[:, None], j[:, None]
-        left = cost[I, s]                                   # P(i..s)
-        right = cost[s1, J]                                 # P(s+1..j)
-        a, b, c = w[length + 1:length + 1 + runs, None], w[s1], w[:runs, None]
-        bc = b * c
-        product_time = EQN_TIME + a * (bc * flop_cost + byte_cost * (b + c)) + byte_cost * bc
-        if any_diagonal:   # a single diagonal factor only scales the other one
-            scaling = (diagonal[s1] & (s1 == J)) | (diagonal[I] & (s == I))
-            product_time = np.where(scaling, EQN_TIME + 2 * byte_cost * a * c, product_time)
-        splits = np.stack([left + right + product_time,
-                           left + base[s1, J] + c * per_direction[s1, J],
-                           right + adj_base[I, s] + a * adj_per_direction[I, s]])
-        best = splits.argmin(axis=2)                        # (3, runs): the best split
-        cand = candidates[:, :runs]
-        cand[FWD] = np.diagonal(forward_all, length)
-        cand[REV] = np.diagonal(reverse_all, length)
-        cand[PRODUCT:] = np.take_along_axis(splits, best[:, :, None], axis=2)[:, :, 0]
-        opt = cand.argmin(axis=0)
-        cost[i, j] = cand[opt, i]
-        option[i, j] = opt
-        split[i, j] = np.where(opt >= PRODUCT, i + best[np.maximum(opt - PRODUCT, 0), i],
-                               no_split[:runs])
+    c, b = w[:k], np.take(w, end + 1)                      # [t, i]: w[i], w[i+t+1]
+    ab_terms = b * c * flop_cost + byte_cost * (b + c)
+    bc_term = byte_cost * (b * c)
+    diagonal = np.array([kind == "diagonal" for kind in costs.kinds], dtype=bool)
+    any_diagonal = bool(diagonal.any())
+    if any_diagonal:
+        # a single diagonal factor only scales the other one: this changes the
+        # first split (t = 0, A_i diagonal) and the last (t = d-1, A_j
+        # diagonal); their product times by [d, i], with b = a = w[i+d+1]
+        scaling = EQN_TIME + 2 * byte_cost * b * c
+        first_product = EQN_TIME + b * ab_terms[0] + bc_term[0]
+        last_product = EQN_TIME + b * np.vstack([ab_terms[:1], ab_terms[:-1]]) \
+            + np.vstack([bc_term[:1], bc_term[:-1]])
+        first_scales = np.repeat(diagonal[None, :], k + 1, axis=0)
+        last_scales = np.take(diagonal, end)
+        first_scales[1] |= last_scales[1]                  # d = 1: one split, both cases
+        last_scales[1] |= diagonal
+        first_product = np.where(first_scales, scaling, first_product)
+        last_product = np.where(last_scales, scaling, last_product)
+
+    # single segments: forward sweeps, reverse sweeps or the explicit Jacobian
+    explicit = np.where([kind == "explicit" for kind in costs.kinds],
+                        EQN_TIME + ITEM * w[:-1] * w[1:] / BYTE_RATE,
+                        np.where(diagonal, EQN_TIME + ITEM * w[:-1] / BYTE_RATE, np.inf))
+    single = np.vstack([pure[:, 0], explicit])
+    cost = np.full((k, k), np.inf)
+    choice = np.full((k, k), -1, dtype=np.int64)           # row of the choice among the candidates
+    cost_flat, choice_flat = cost.ravel(), choice.ravel()  # superdiagonal d: [d::k+1]
+    choice_flat[::k + 1] = single.argmin(axis=0)
+    cost_flat[::k + 1] = single.min(axis=0)
+
+    # the tables the loop reads, by span: "start" ones from row 0, "end" ones
+    # (column j - d0, d0 = 1 for now) from row k - d and column d - d0
+    left_cost = np.full((k + 1, k), np.inf)                # by start
+    right_cost = np.full((k + 1, k), np.inf)               # by end
+    left_cost[0] = cost_flat[::k + 1]
+    right_cost[k - 1, :k - 1] = left_cost[0, 1:]
+    starts = [left_cost, ab_terms, bc_term,
+              np.take(adj_base, by_start), np.take(adj_per_direction, by_start)]
+    ends = [right_cost, np.take(base, by_end), np.take(per_direction, by_end)]
+    w_padded = np.concatenate([w, np.zeros(k + 2)])
+    column = np.empty((2 + 3 * (k - 1)) * k)               # the candidates of a span
+    scratch = np.empty(k * k)
+    run_index = np.arange(k)
+
+    points = _narrowing_points(k) + [k]
+    d0, K = 1, k                                            # K: columns (row stride) of the tables
+    for first, stop in zip(points[:-1], points[1:]):
+        if first > d0:   # narrow the tables to the runs left: K = k - first + 1 columns
+            shift, d0, K = first - d0, first, k - first + 1
+            starts = [np.ascontiguousarray(x[:, :K]) for x in starts]
+            ends = [np.ascontiguousarray(x[:, shift:shift + K]) for x in ends]
+        left_cost, right_cost = starts[0], ends[0]
+        left_flat, ab_flat, bc_flat, adj_base_flat, adj_per_direction_flat = \
+            [x.ravel() for x in starts]
+        right_flat, base_flat, per_direction_flat = [x.ravel() for x in ends]
+        # the run factors in the flat [t, i] layout: w[i] at t*K + i (c_rows),
+        # w[j+1] = w[i+d+1] at d - d0 + t*K + i (a_rows)
+        c_rows = np.tile(w_padded[:K], k + 1)
+        a_rows = np.tile(w_padded[d0 + 1:d0 + 1 + K], k + 2)
+        for d in range(first, stop):
+            runs = k - d
+            n = d * K                                       # rows t = 0..d-1
+            r0 = (k - d) * K + d - d0                       # right factors: row k-d, column d - d0
+            a, c = a_rows[d - d0:d - d0 + n], c_rows[:n]
+            left, right = left_flat[:n], right_flat[r0:r0 + n]
+            tmp = scratch[:n]
+            cand = column[:(2 + 3 * d) * K].reshape(2 + 3 * d, K)
+            cand[:2] = pure[:, d, :K]
+            product = column[2 * K:(2 + d) * K]
+            tangent = column[(2 + d) * K:(2 + 2 * d) * K]
+            adjoint = column[(2 + 2 * d) * K:(2 + 3 * d) * K]
+            # product: left + right + (EQN_TIME + a * ab_terms + bc_term)
+            np.multiply(a, ab_flat[:n], out=product)
+            product += EQN_TIME
+            product += bc_flat[:n]
+            if any_diagonal:
+                cand[2] = first_product[d, :K]
+                cand[1 + d] = last_product[d, :K]
+            np.add(left, right, out=tmp)
+            product += tmp
+            # tangent elimination: left + w[i] tangent sweeps through s+1..j
+            np.add(left, base_flat[r0:r0 + n], out=tangent)
+            np.multiply(c, per_direction_flat[r0:r0 + n], out=tmp)
+            tangent += tmp
+            # adjoint elimination: right + w[j+1] adjoint sweeps through i..s
+            np.add(right, adj_base_flat[:n], out=adjoint)
+            np.multiply(a, adj_per_direction_flat[:n], out=tmp)
+            adjoint += tmp
+            best = cand[:, :runs].argmin(axis=0)
+            value = cand[best, run_index[:runs]]
+            choice_flat[d:runs * (k + 1):k + 1] = best
+            cost_flat[d:runs * (k + 1):k + 1] = value
+            left_cost[d, :runs] = value
+            right_cost[k - 1 - d, d - d0:d - d0 + runs] = value
+
+    # decode the candidate rows: fwd, rev, then d rows per option with a split
+    span = hi - lo
+    past_sweeps = choice - 2
+    has_split = (span > 0) & (past_sweeps >= 0)
+    which, offset = np.divmod(past_sweeps, np.maximum(span, 1))
+    option = np.where(has_split, PRODUCT + which, choice)
+    split = np.where(has_split, lo + offset, -1)
     return cost, option, split
 
 
