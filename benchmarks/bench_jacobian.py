@@ -146,6 +146,27 @@ def _peak_memory(fn):
         tracemalloc.stop()
 
 
+def _interleaved_medians(fns, rounds=5, min_sample=0.005):
+    """Median seconds per call of each of ``fns``, timed in alternating
+    rounds (one sample of each per round), so that drift in the machine's
+    speed (other processes, BLAS threads) hits all of them alike."""
+    for fn in fns:
+        fn()                                            # warm-up (and plan)
+    numbers = []
+    for fn in fns:
+        t0 = time.perf_counter()
+        fn()
+        numbers.append(max(1, int(min_sample / max(time.perf_counter() - t0, 1e-7))))
+    samples = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, number, out in zip(fns, numbers, samples):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            out.append((time.perf_counter() - t0) / number)
+    return [statistics.median(s) for s in samples]
+
+
 def _random_chains(report, count):
     rng = np.random.default_rng(2026)
     ratios = []
@@ -154,11 +175,9 @@ def _random_chains(report, count):
         widths = [int(w) for w in rng.integers(1, 2001, size=layers + 1)]
         f, _, x = make_chain(widths, seed=k)
         jac = cr.jacobian(f)
-        timing = dict(repeat=3, budget=0.5, min_sample=0.005, min_samples=1)
-        from _harness import time_callable
-        fwd = time_callable(lambda: cr.jacfwd(f)(x), **timing).median
-        rev = time_callable(lambda: cr.jacrev(f)(x), **timing).median
-        auto = time_callable(lambda: jac(x), **timing).median
+        fwd, rev, auto = _interleaved_medians(
+            [lambda: cr.jacfwd(f)(x), lambda: cr.jacrev(f)(x), lambda: jac(x)],
+            rounds=3 if report.quick else 5)
         ratios.append(min(fwd, rev) / auto)
     return ratios
 

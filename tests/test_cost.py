@@ -4,6 +4,7 @@ the function, whatever the number of inputs."""
 import numpy as np
 
 import chainrule as cr
+import chainrule.numpy as cnp
 
 
 def test_flops_of_a_matrix_product_and_elementwise_ops_by_hand():
@@ -38,3 +39,27 @@ def test_cheap_gradient_principle_on_an_mlp_loss():
     # its gradient (forward pass included) costs at most 4 times as much,
     # though it has 100*50 + 50 + 50*10 + 10 = 5560 inputs
     assert f_flops < g_flops <= 4 * f_flops, (f_flops, g_flops)
+
+
+def test_tangent_and_adjoint_costs_of_a_segment_by_hand():
+    # the cost model the Jacobian planner reads: per direction, the flops and
+    # bytes of a tangent sweep and of an adjoint sweep through a linear program
+    from chainrule.interpreters.chain import segments_at
+    W = np.arange(12.0).reshape(3, 4)
+    f = lambda x: cnp.sum(W @ x) + cnp.sum(cnp.broadcast_to(x, (2, 4)))  # noqa: E731
+    _, f_jvp = cr.linearize(f, np.ones(4))
+    assert [e.primitive.name for e in f_jvp.ir.eqns] == [
+        "dot_general", "reduce_sum", "broadcast_in_dim", "reduce_sum", "add"]
+    (seg,) = segments_at(f_jvp.ir.ir, [0, 5])
+    # tangent: dot 2*3*4, sum of 3, broadcast (a view) 0, sum of 8, add 1
+    assert seg.flops == 24 + 3 + 0 + 8 + 1
+    # adjoint: dot 24, sum -> broadcast 0, broadcast -> sum of 8, sum -> 0,
+    # add 1, and x's two cotangents (read twice) added up: 4
+    assert seg.adjoint_flops == 24 + 0 + 8 + 0 + 1 + 4
+    # bytes per direction (8 per element): tangent dot 4 + 3, sum 3 + 1,
+    # broadcast none (a view), sum 8 + 1, add 3
+    assert seg.bytes == 8 * (7 + 4 + 0 + 9 + 3)
+    # adjoint: dot 7, sum's broadcast none, broadcast's sum 8 + 4, sum none,
+    # add 3, accumulating x's cotangents 3 * 4 (two reads, one write)
+    assert seg.adjoint_bytes == 8 * (7 + 0 + 12 + 0 + 3 + 12)
+    assert seg.residual_bytes == W.nbytes

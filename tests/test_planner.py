@@ -13,6 +13,8 @@ class FakeSegment:
     def __init__(self, rng, kind="dense"):
         self.flops = int(rng.integers(1, 10 ** 6))
         self.bytes = int(rng.integers(1, 10 ** 6))
+        self.adjoint_flops = int(rng.integers(1, 10 ** 6))
+        self.adjoint_bytes = int(rng.integers(1, 10 ** 6))
         self.residual_bytes = int(rng.integers(0, 10 ** 7))
         self.stored_bytes = int(rng.integers(0, self.residual_bytes + 1))
         self.n_eqns = int(rng.integers(1, 20))
@@ -78,6 +80,7 @@ def coarse_chain(rng, k):
     for _ in range(k):
         seg = FakeSegment(rng, kinds[int(rng.integers(0, 3))])
         seg.flops, seg.bytes = int(rng.integers(0, 3)) * 1000, int(rng.integers(0, 3)) * 1000
+        seg.adjoint_flops, seg.adjoint_bytes = seg.flops, seg.bytes
         seg.residual_bytes = seg.stored_bytes = int(rng.integers(0, 3)) * 10 ** 6
         seg.n_eqns = int(rng.integers(0, 2))
         segments.append(seg)
@@ -92,16 +95,16 @@ def loop_dp(costs, memory_limit=None):
     tangent and adjoint elimination, each at s = i..j-1."""
     k, w = costs.k, costs.w
     E, R, F, B, S = costs.E, costs.R, costs.F, costs.B, costs.S
+    FA, BA = costs.FA, costs.BA
     flop_cost, byte_cost = 2 / P.FLOP_RATE, P.ITEM / P.BYTE_RATE
 
     def sweeps(lo, hi, adjoint=False):      # (base, per_direction) through lo..hi
         base = (E[hi + 1] - E[lo]) * P.EQN_TIME + (R[hi + 1] - R[lo]) / P.BYTE_RATE
-        per_direction = (F[hi + 1] - F[lo]) / P.FLOP_RATE + (B[hi + 1] - B[lo]) / P.BYTE_RATE
         if not adjoint:
-            return base, per_direction
+            return base, (F[hi + 1] - F[lo]) / P.FLOP_RATE + (B[hi + 1] - B[lo]) / P.BYTE_RATE
         if memory_limit is not None and S[hi + 1] - S[lo] > memory_limit:
             base = np.inf
-        return base * P.ADJOINT_FACTOR, per_direction * P.ADJOINT_FACTOR
+        return base, (FA[hi + 1] - FA[lo]) / P.FLOP_RATE + (BA[hi + 1] - BA[lo]) / P.BYTE_RATE
 
     def diagonal(s):
         return costs.kinds[s] == "diagonal"

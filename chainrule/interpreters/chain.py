@@ -8,7 +8,9 @@ small width turns it into a chain ``J = A_k ... A_1`` of segment Jacobians,
 ``A_i`` of shape ``(width after, width before)``: the Jacobian chain of the
 lecture notes, read off the IR.  ``cut_chain`` makes the cuts at the narrow
 points (local minima of the width, and anything below ``min(n, m)``) and
-measures each segment's work per direction (``prim.cost``).
+measures each segment's work per direction, tangent and adjoint, from the
+cost model its primitives register (``cost``, ``adjoint_cost``, ``view``,
+``adjoint_view``; bytes from the avals).
 
 Everything here is one pass over the equations: no recursion, no numbers.
 """
@@ -21,17 +23,18 @@ class Segment:
     """Equations ``[start, stop)`` of a linear program, as a function from
     the state before them (``in_vars``) to the state after (``out_vars``)."""
 
-    __slots__ = ("start", "stop", "in_vars", "out_vars", "flops", "bytes", "residual_bytes",
-                 "stored_bytes",
-                 "n_eqns", "kind", "source")
+    __slots__ = ("start", "stop", "in_vars", "out_vars", "flops", "bytes", "adjoint_flops",
+                 "adjoint_bytes", "residual_bytes", "stored_bytes", "n_eqns", "kind", "source")
 
     def __init__(self, start, stop, in_vars, out_vars):
         self.start, self.stop = start, stop
         self.in_vars, self.out_vars = in_vars, out_vars
-        # flops and bytes per direction; residual bytes read once per sweep; stored
-        # bytes: the residuals reverse mode keeps that were computed (not the
-        # function's own constants, which exist anyway)
-        self.flops = self.bytes = self.residual_bytes = self.stored_bytes = self.n_eqns = 0
+        # flops and bytes per direction of a tangent and of an adjoint sweep;
+        # residual bytes read once per sweep; stored bytes: the residuals
+        # reverse mode keeps that were computed (not the function's own
+        # constants, which exist anyway)
+        self.flops = self.bytes = self.adjoint_flops = self.adjoint_bytes = 0
+        self.residual_bytes = self.stored_bytes = self.n_eqns = 0
         self.kind = "dense"
         self.source = None
 
@@ -153,11 +156,17 @@ def segments_at(ir: IR, cuts, states=None, computed=None):
     segments = []
     for a, b in zip(cuts[:-1], cuts[1:]):
         seg = Segment(a, b, states[a], states[b])
+        readers = {}
         for eqn in ir.eqns[a:b]:
+            prim = eqn.primitive
             in_avals = [x.aval for x in eqn.inputs]
             out_avals = [v.aval for v in eqn.outvars]
-            seg.flops += int(eqn.primitive.cost(in_avals, out_avals, **eqn.params))
+            flops = int(prim.cost(in_avals, out_avals, **eqn.params))
+            seg.flops += flops
+            seg.adjoint_flops += flops if prim.adjoint_cost is None else \
+                int(prim.adjoint_cost(in_avals, out_avals, **eqn.params))
             item = out_avals[0].dtype.itemsize
+            moved = sum(a.size for a in out_avals) * item   # per direction
             for x in eqn.inputs:
                 if type(x) is Var and x in consts:
                     seg.residual_bytes += x.aval.size * x.aval.dtype.itemsize
@@ -165,9 +174,16 @@ def segments_at(ir: IR, cuts, states=None, computed=None):
                         counted.add(x)
                         seg.stored_bytes += x.aval.size * x.aval.dtype.itemsize
                 elif type(x) is Var:
-                    seg.bytes += x.aval.size * item
-            seg.bytes += sum(a.size for a in out_avals) * item
+                    moved += x.aval.size * item
+                    readers[x] = readers.get(x, 0) + 1
+            seg.bytes += 0 if prim.view else moved
+            adjoint_view = prim.view if prim.adjoint_view is None else prim.adjoint_view
+            seg.adjoint_bytes += 0 if adjoint_view else moved
             seg.n_eqns += 1
+        # an adjoint sweep adds up the cotangents of a value read several times
+        for x, count in readers.items():
+            seg.adjoint_flops += (count - 1) * x.aval.size
+            seg.adjoint_bytes += 3 * (count - 1) * x.aval.size * x.aval.dtype.itemsize
             if seg.source is None and eqn.source_info is not None:
                 seg.source = eqn.source_info
         seg.kind = _kind(ir, a, b, seg.in_vars, seg.out_vars)

@@ -87,6 +87,10 @@ def _linear_scatter(prim, transpose):
 scatter_add_p = primitive("scatter_add", _scatter_add_impl, _scatter_add_shape,
                           cost=lambda ins, outs, **params: ins[2].size)
 _linear_scatter(scatter_add_p, _scatter_add_transpose)
+# transposed, gather and scatter-add trade places: a gather's adjoint adds each
+# gathered element into place, a scatter-add's only gathers
+gather_p.adjoint_cost = lambda ins, outs, **params: outs[0].size
+scatter_add_p.adjoint_cost = cost_free
 
 
 # scatter[axis=k] operand indices updates: a copy of ``operand`` with the

@@ -13,7 +13,7 @@ from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import Zero, add_tangents, defjvp, deflinear, defzero
 from ._batch import batch_leading
-from ._define import check_axes, cost_reduce, primitive
+from ._define import check_axes, cost_free, cost_reduce, primitive
 from .elementwise import convert_element_type_p, div, eq_p, mul
 
 
@@ -139,6 +139,8 @@ defzero(argmin_p)
 for _p in (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p):
     _p.cost = cost_reduce
     batch_leading(_p, "axes")
+reduce_sum_p.adjoint_cost = cost_free     # transposed: a broadcast (a view)
+reduce_sum_p.adjoint_view = True
 for _p in (argmax_p, argmin_p):
     _p.cost = cost_reduce
     batch_leading(_p, "axis")

@@ -12,7 +12,7 @@ from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, deflinear, zeros
 from ._batch import batch_leading, moveaxis
-from ._define import check_axes, cost_free, primitive
+from ._define import check_axes, cost_elementwise, cost_free, primitive
 
 
 # reshape[shape=...]: same elements in C order, new shape
@@ -331,6 +331,13 @@ def _pad_batch(args, dims, *, padding_config):
 pad_p.batch = _pad_batch
 
 
+# cost model: no arithmetic; NumPy gives views for all but concatenate and
+# pad.  Transposed, a broadcast is a sum (one flop per broadcast element,
+# not a view) and a slice is a pad (a copy); concatenate and pad become
+# slices (views)
 for _p in (reshape_p, transpose_p, broadcast_in_dim_p, squeeze_p, expand_dims_p, concatenate_p,
            slice_p, rev_p, pad_p):
     _p.cost = cost_free
+    _p.view = _p not in (concatenate_p, pad_p)
+    _p.adjoint_view = _p not in (broadcast_in_dim_p, slice_p)
+broadcast_in_dim_p.adjoint_cost = cost_elementwise

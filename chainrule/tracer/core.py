@@ -63,7 +63,8 @@ class Primitive:
     """An operation of the IR.  Its rules live beside its definition in
     ``chainrule/primitives``: ``impl`` (NumPy), ``shape_rule`` (avals to
     avals), and, filled in by later layers, ``jvp``, ``transpose``, ``batch``
-    and ``cost``."""
+    and the cost model (``cost``, ``adjoint_cost``, ``view``,
+    ``adjoint_view``, ``jacobian_kind``)."""
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -75,6 +76,12 @@ class Primitive:
         self.batch = None
         self.fold_identity = None   # optional: see interpreters/batch.py
         self.cost = None
+        # the rest of its cost model, for the Jacobian planner: the flops of
+        # its transpose (None: as ``cost``), and whether NumPy computes it
+        # (and its transpose) as a view, moving no bytes
+        self.adjoint_cost = None
+        self.view = False
+        self.adjoint_view = None
         # the shape of its Jacobian in a linear program, for the Jacobian
         # planner: "diagonal" (elementwise), "explicit" (a matrix product
         # with a constant operand) or "dense"

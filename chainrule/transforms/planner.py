@@ -28,7 +28,6 @@ import numpy as np
 FLOP_RATE = 4.0e10        # flops/s of a NumPy (BLAS) matrix product
 BYTE_RATE = 1.0e10        # bytes/s of a NumPy elementwise pass
 EQN_TIME = 1.5e-5         # s per equation per sweep (Python, batch rule, NumPy dispatch)
-ADJOINT_FACTOR = 1.2      # an adjoint sweep also accumulates cotangents
 ITEM = 8                  # bytes per element (float64)
 
 FWD, REV, EXPLICIT, PRODUCT, TANGENT_ELIM, ADJOINT_ELIM = range(6)
@@ -45,18 +44,20 @@ class ChainCosts:
         zero = [0]
         self.F = np.cumsum(zero + [s.flops for s in segments], dtype=np.float64)
         self.B = np.cumsum(zero + [s.bytes for s in segments], dtype=np.float64)
+        self.FA = np.cumsum(zero + [s.adjoint_flops for s in segments], dtype=np.float64)
+        self.BA = np.cumsum(zero + [s.adjoint_bytes for s in segments], dtype=np.float64)
         self.R = np.cumsum(zero + [s.residual_bytes for s in segments], dtype=np.float64)
         self.S = np.cumsum(zero + [s.stored_bytes for s in segments], dtype=np.float64)
         self.E = np.cumsum(zero + [s.n_eqns for s in segments], dtype=np.float64)
         self.kinds = [s.kind for s in segments]
 
     def sweep(self, i, j, directions, adjoint=False):
-        """Predicted seconds of ``directions`` batched sweeps through ``i..j``."""
-        t = ((self.E[j + 1] - self.E[i]) * EQN_TIME
-             + directions * (self.F[j + 1] - self.F[i]) / FLOP_RATE
-             + (directions * (self.B[j + 1] - self.B[i]) + (self.R[j + 1] - self.R[i]))
-             / BYTE_RATE)
-        return t * ADJOINT_FACTOR if adjoint else t
+        """Predicted seconds of ``directions`` batched sweeps through ``i..j``
+        (tangent sweeps, or adjoint sweeps with their own flops and bytes)."""
+        F, B = (self.FA, self.BA) if adjoint else (self.F, self.B)
+        return ((self.E[j + 1] - self.E[i]) * EQN_TIME
+                + directions * (F[j + 1] - F[i]) / FLOP_RATE
+                + (directions * (B[j + 1] - B[i]) + (self.R[j + 1] - self.R[i])) / BYTE_RATE)
 
     def residuals(self, i, j):
         """Bytes of computed residuals that adjoint sweeps through i..j keep."""
@@ -123,12 +124,13 @@ def solve_chain(costs: ChainCosts, memory_limit=None):
     # directions, base + d * per_direction seconds
     lo, hi = np.arange(k)[:, None], np.arange(k)[None, :]
     E, R, F, B, S = costs.E, costs.R, costs.F, costs.B, costs.S
+    FA, BA = costs.FA, costs.BA
     base = (E[1:][hi] - E[lo]) * EQN_TIME + (R[1:][hi] - R[lo]) / BYTE_RATE
     per_direction = (F[1:][hi] - F[lo]) / FLOP_RATE + (B[1:][hi] - B[lo]) / BYTE_RATE
-    adj_base = base * ADJOINT_FACTOR
+    adj_base = base.copy()
     if memory_limit is not None:   # adjoint sweeps must not keep more residuals than allowed
         adj_base[S[1:][hi] - S[lo] > memory_limit] = np.inf
-    adj_per_direction = per_direction * ADJOINT_FACTOR
+    adj_per_direction = (FA[1:][hi] - FA[lo]) / FLOP_RATE + (BA[1:][hi] - BA[lo]) / BYTE_RATE
     forward = base + w[:k, None] * per_direction           # pure sweeps over i..j
     reverse = adj_base + w[None, 1:] * adj_per_direction
 
@@ -346,8 +348,10 @@ def plan_totals(root, costs):
         buffer = 0.0
         if sweep is not None:
             a, b, d = sweep
-            flops += d * (costs.F[b + 1] - costs.F[a])
-            moved += d * (costs.B[b + 1] - costs.B[a]) + costs.R[b + 1] - costs.R[a]
+            F, B = (costs.FA, costs.BA) if node.option in (REV, ADJOINT_ELIM) \
+                else (costs.F, costs.B)
+            flops += d * (F[b + 1] - F[a])
+            moved += d * (B[b + 1] - B[a]) + costs.R[b + 1] - costs.R[a]
             buffer = ITEM * d * max(w[a:b + 2])
         # the children's results are consumed, this node's is held
         held -= sum(ITEM * w[c.j + 1] * w[c.i] for c in children)
