@@ -755,3 +755,26 @@ def test_without_dead_code_keeps_exactly_what_the_outputs_need():
     assert [e.primitive.name for e in pruned.eqns] == ["sin", "add"]
     assert len(pruned.ir.invars) == 2 and not pruned.consts
     np.testing.assert_allclose(pruned.eval(np.ones(3), np.ones(3)), np.sin(1.0) + 1.0)
+
+
+def test_the_plan_shows_the_whole_computation_as_a_program():
+    # jacobian_plan(f)(x).program: the residual work, the sweeps and the
+    # products of the chosen bracketing, as IR; evaluating it is the Jacobian
+    r = np.random.default_rng(24)
+    W1, W2 = r.normal(size=(4, 300)) / 20, r.normal(size=(300, 4))
+    f = hourglass(W1, W2)
+    x = r.normal(size=300)
+    plan = cr.jacobian_plan(f, mode="optimal")(x)
+    assert not plan.pure
+    program = plan.program
+    program.check()
+    assert f"the computation: {len(program.eqns)} equations" in str(plan)
+    text = str(program)
+    assert "dot_general" in text and "tanh" in text
+    assert_relative(program.eval(x), hourglass_by_hand(W1, W2, x), PLAN_TOL)
+    # the program is the one jacobian runs: the same equations
+    jac = cr.jacobian(f, mode="optimal")
+    jac(x)
+    (entry,) = jac.plans.values()
+    (staged,) = entry.programs.values()
+    assert [e.primitive.name for e in staged.eqns] == [e.primitive.name for e in program.eqns]

@@ -180,6 +180,7 @@ class JacobianPlan:
         self.root, self.forward_time, self.reverse_time = root, fwd, rev
         self.mode, self.planning_time, self.n, self.m = mode, planning_time, n, m
         self.predicted_time = root.cost
+        self.program = None   # the whole Jacobian computation as IR (jacobian_plan sets it)
         k = len(chain_segments)
         # (flops, bytes moved, peak bytes) of pure forward, pure reverse, the choice
         self.totals = {"forward": P.plan_totals(P.PlanNode(P.FWD, 0, k - 1), costs),
@@ -214,7 +215,9 @@ class JacobianPlan:
             f"bottleneck widths: {sorted({int(w) for w in self.costs.w})[:5]} "
             f"(n = {self.n}, m = {self.m})",
             f"why: {why}",
-            f"planning took {self.planning_time * 1e3:.2f} ms"])
+            f"planning took {self.planning_time * 1e3:.2f} ms",
+            *([f"the computation: {len(self.program.eqns)} equations "
+               "(print(plan.program) to read them)"] if self.program is not None else [])])
 
     def _repr_markdown_(self):
         return "```\n" + str(self) + "\n```"
@@ -470,8 +473,22 @@ def jacobian_plan(f, argnums=0, mode="auto", memory_limit=None):
 
     @functools.wraps(f)
     def plan_f(*args):
-        h, diff_args, _ = _diff_function(f, args, argnums, "jacobian_plan")
+        h, diff_args, single = _diff_function(f, args, argnums, "jacobian_plan")
         linear, n, m = _abstract_linear_program(h, diff_args, "jacobian_plan")
-        return _plan(linear, n, m, mode, memory_limit)
+        plan = _plan(linear, n, m, mode, memory_limit)
+        closed = trace_to_ir(h, diff_args, name="jacobian_plan")
+        staged = _stage(closed, single, _Entry(plan, _fingerprint(linear.ir)), mode, memory_limit)
+        plan.program = _with_consts(staged, closed)
+        return plan
 
     return plan_f
+
+
+def _with_consts(staged, closed):
+    """The staged program (inputs: ``closed``'s constants, then the
+    arguments) as a program of the arguments alone, those constants bound:
+    what ``plan.program`` shows and ``plan.program.eval(*args)`` runs."""
+    k = len(closed.consts)
+    ir = IR(staged.ir.constvars + staged.ir.invars[:k], staged.ir.invars[k:], staged.ir.eqns,
+            staged.ir.outvars)
+    return ClosedIR(ir, staged.consts + closed.consts, closed.in_tree, staged.out_tree)

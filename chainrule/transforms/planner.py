@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import numpy as np
 
-FLOP_RATE = 4.0e10        # flops/s of a NumPy (BLAS) matrix product
-BYTE_RATE = 1.0e10        # bytes/s of a NumPy elementwise pass
-EQN_TIME = 1.5e-5         # s per equation per sweep (Python, batch rule, NumPy dispatch)
+# measured on the 2-core machine of benchmarks/README.md (OpenBLAS, 2 threads):
+FLOP_RATE = 1.2e11        # flops/s of a large NumPy (BLAS) matrix product
+BYTE_RATE = 1.5e10        # bytes/s streamed by a NumPy pass (elementwise, skinny products)
+EQN_TIME = 4.0e-6         # s per equation of a staged program (evaluation loop, dispatch)
 ITEM = 8                  # bytes per element (float64)
 
 FWD, REV, EXPLICIT, PRODUCT, TANGENT_ELIM, ADJOINT_ELIM = range(6)
