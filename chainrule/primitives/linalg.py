@@ -10,6 +10,8 @@ axes, then rhs's remaining axes, as in XLA and JAX.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tracer.avals import ShapedArray
@@ -53,8 +55,8 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers):
     lf, rf = _free_axes(lhs.ndim, lc, lb), _free_axes(rhs.ndim, rc, rb)
     batch = tuple(lhs.shape[i] for i in lb)
     lfree, rfree = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
-    nl, nr = int(np.prod(lfree)), int(np.prod(rfree))
-    k = int(np.prod([lhs.shape[i] for i in lc]))
+    nl, nr = math.prod(lfree), math.prod(rfree)      # (math.prod: no NumPy call per product)
+    k = math.prod([lhs.shape[i] for i in lc])
     L = np.transpose(lhs, list(lb) + lf + list(lc))
     R = np.transpose(rhs, list(rb) + list(rc) + rf)
     if len(lf) != 1 or len(lc) != 1:

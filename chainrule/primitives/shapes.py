@@ -5,6 +5,8 @@ another of them (``broadcast_in_dim`` <-> ``reduce_sum``, ``pad`` <->
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tracer.avals import ShapedArray
@@ -17,7 +19,7 @@ from ._define import check_axes, cost_elementwise, cost_free, primitive
 
 # reshape[shape=...]: same elements in C order, new shape
 def _reshape_shape(x, *, shape):
-    if int(np.prod(shape, dtype=np.int64)) != x.size or any(d < 0 for d in shape):
+    if math.prod(shape) != x.size or any(d < 0 for d in shape):
         raise ShapeError(f"cannot reshape an array of shape {x.shape} (size {x.size}) "
                          f"into shape {shape}")
     return ShapedArray(shape, x.dtype)

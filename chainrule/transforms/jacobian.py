@@ -159,9 +159,16 @@ class _Chain:
             elif node.option == P.PRODUCT:
                 out = _matmul(results.pop(id(node.left)), results.pop(id(node.right)))
             elif node.option == P.TANGENT_ELIM:
-                out = self.forward(node.split + 1, node.j, _dense(results.pop(id(node.right))))
+                # P @ diag(d) is (P @ I) scaled: the identity seed folds
+                right = results.pop(id(node.right))
+                out = (_matmul(self.forward(node.split + 1, node.j, _IDENTITY), right)
+                       if isinstance(right, _Diagonal)
+                       else self.forward(node.split + 1, node.j, right))
             else:
-                out = self.adjoint(node.i, node.split, _dense(results.pop(id(node.left))))
+                left = results.pop(id(node.left))
+                out = (_matmul(left, self.adjoint(node.i, node.split, _IDENTITY))
+                       if isinstance(left, _Diagonal)
+                       else self.adjoint(node.i, node.split, left))
             results[id(node)] = out
         return _dense(results[id(root)])
 
