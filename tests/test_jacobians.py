@@ -778,3 +778,30 @@ def test_the_plan_shows_the_whole_computation_as_a_program():
     (entry,) = jac.plans.values()
     (staged,) = entry.programs.values()
     assert [e.primitive.name for e in staged.eqns] == [e.primitive.name for e in program.eqns]
+
+
+@pytest.mark.parametrize("mode", ["auto", "optimal", "fwd", "rev"])
+def test_jacobian_composes_with_other_transforms(mode):
+    # the staged program runs on tracers too: jacobian inside grad, vmap and make_ir
+    r = np.random.default_rng(25)
+    W1, W2 = r.normal(size=(4, 40)) / 8, r.normal(size=(40, 4))
+    f = hourglass(W1, W2)
+    jac = cr.jacobian(f, mode=mode)
+    x = r.normal(size=40)
+
+    def loss(x):
+        return cnp.sum(jac(x) ** 2)
+
+    def loss_np(x):
+        return float(np.sum(hourglass_by_hand(W1, W2, x) ** 2))
+
+    eps = 1e-6
+    fd = np.array([(loss_np(x + eps * e) - loss_np(x - eps * e)) / (2 * eps)
+                   for e in np.eye(40)])
+    np.testing.assert_allclose(cr.grad(loss)(x), fd, rtol=1e-6, atol=1e-8)
+    xs = r.normal(size=(3, 40))
+    batched = cr.vmap(jac)(xs)
+    for k in range(3):
+        assert_relative(batched[k], hourglass_by_hand(W1, W2, xs[k]), PLAN_TOL)
+    ir = cr.make_ir(jac)(x)
+    assert_relative(ir.eval(x), hourglass_by_hand(W1, W2, x), PLAN_TOL)
