@@ -1,14 +1,21 @@
 """``jacobian(f, mode="auto")`` and ``jacobian_plan``: the Jacobian chain,
 ordered by cost.
 
-``f`` is traced and linearized once.  Its linear program is cut into a chain
-of segments at narrow points (``interpreters/chain.py``), the cheapest way to
-multiply the chain out is found by dynamic programming (``planner.py``),
-and the plan is run: batched tangent sweeps (``batch_walk`` over a
-segment's equations with many seed directions at once), batched adjoint
-sweeps (the same over the segment's transposed program), explicit operands
-of matrix products, and dense products.  Plans depend only on shapes, so they
-are cached per program structure.
+``f`` is traced and linearized once, abstractly.  Its linear program is cut
+into a chain of segments at narrow points (``interpreters/chain.py``), the
+cheapest way to multiply the chain out is found by dynamic programming
+(``planner.py``), and the plan is run: batched tangent sweeps
+(``batch_walk`` over a segment's equations with many seed directions at
+once, an identity seed folded into a leading matrix product), batched
+adjoint sweeps (the same over the segment's transposed program), explicit
+operands of matrix products, and dense products.
+
+All of that is done *symbolically*, once per program structure: the whole
+computation (the primal work the residuals need, the linearization, the
+plan's sweeps and products) is traced into one program, pruned of dead
+code, and each later call traces ``f`` abstractly (its Python runs, its
+arrays are read as they are now), checks the program's structure and only
+evaluates.  ``jacobian_plan(f)(x).program`` prints that program.
 """
 from __future__ import annotations
 
