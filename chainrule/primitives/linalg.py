@@ -150,6 +150,12 @@ def _dot_general_batch(args, dims, *, dimension_numbers):
         return dot_general(lhs, rhs, ((up(lc), rc), (up(lb), rb))), len(lb)
     rhs = moveaxis(rhs, dr, 0)
     lhs_free = get_aval(lhs).ndim - len(lc) - len(lb)
+    if get_aval(rhs).ndim - 1 == len(rc) + len(rb) and lhs_free:
+        # rhs is a batch of vectors (W @ t for many t): swap the operands so
+        # the batch comes first, (batch, W's rows), as one product T @ W^T;
+        # BLAS runs that orientation of a skinny product faster (the output
+        # only moves its batch axis)
+        return dot_general(rhs, lhs, ((up(rc), lc), (up(rb), lb))), len(lb)
     return dot_general(lhs, rhs, ((lc, up(rc)), (lb, up(rb)))), len(lb) + lhs_free
 
 
