@@ -805,3 +805,29 @@ def test_jacobian_composes_with_other_transforms(mode):
         assert_relative(batched[k], hourglass_by_hand(W1, W2, xs[k]), PLAN_TOL)
     ir = cr.make_ir(jac)(x)
     assert_relative(ir.eval(x), hourglass_by_hand(W1, W2, x), PLAN_TOL)
+
+
+def test_jacobian_of_a_function_closing_over_a_traced_value():
+    # grad with respect to W of a Jacobian in x: W reaches the staged program
+    # as one of its constants, a tracer of the gradient's trace
+    r = np.random.default_rng(26)
+    W, x = r.normal(size=(30, 3)), r.normal(size=3)
+
+    def loss(W):
+        J = cr.jacobian(lambda x: cnp.tanh(W @ x))(x)
+        return cnp.sum(J * J)
+
+    def loss_np(W):
+        t = np.tanh(W @ x)
+        return float(np.sum(((1 - t ** 2)[:, None] * W) ** 2))
+
+    eps = 1e-6
+    fd = np.zeros_like(W)
+    for i, j in np.ndindex(*W.shape):
+        E = np.zeros_like(W)
+        E[i, j] = eps
+        fd[i, j] = (loss_np(W + E) - loss_np(W - E)) / (2 * eps)
+    np.testing.assert_allclose(cr.grad(loss)(W), fd, rtol=1e-6, atol=1e-8)
+    second = cr.jacobian(cr.jacobian(lambda x: cnp.tanh(W @ x)))(x)
+    assert second.shape == (30, 3, 3)
+    assert_relative(second, cr.jacfwd(cr.jacrev(lambda x: cnp.tanh(W @ x)))(x), PLAN_TOL)
