@@ -379,17 +379,15 @@ def _stage(closed, single, entry, mode, memory_limit):
     at this call) as one program from its constants and inputs to the
     Jacobian: the primal work the residuals need, the linearization and the
     plan's execution, without dead code (such as ``f``'s own output)."""
-    from ..tracer.pytree import tree_unflatten as unflatten
-
     def whole(consts, xs):
         def g(*ys):
-            return unflatten(closed.out_tree, eval_ir(closed.ir, list(consts),
-                                                      tree_flatten(ys)[0]))
+            return tree_unflatten(closed.out_tree, eval_ir(closed.ir, list(consts),
+                                                           tree_flatten(ys)[0]))
         return _jacobian_now(g, xs, single, _Entry(entry.plan, entry.fingerprint), mode,
                              memory_limit)
 
     example = ([v.aval for v in closed.ir.constvars],
-               unflatten(closed.in_tree, [v.aval for v in closed.ir.invars]))
+               tree_unflatten(closed.in_tree, [v.aval for v in closed.ir.invars]))
     return trace_to_ir(whole, example, name="jacobian").without_dead_code()
 
 
@@ -411,9 +409,9 @@ def _stage_execution(linear, plan, out_leaves, in_leaves):
 
 
 def _structure(ir):
-    """A hashable description of a linear program (its wiring, parameters,
-    literals and shapes): two programs with equal structure compute the same
-    function of their constants, so they share an execution program.  None
+    """A hashable description of a program (its wiring, parameters, literals
+    and shapes): two programs with equal structure compute the same function
+    of their constants and inputs, so they share a staged program.  None
     when a parameter cannot be hashed."""
     number = {v: k for k, v in enumerate(ir.constvars)}
     for v in ir.invars:
