@@ -9,6 +9,7 @@ modes choose) must equal ``jacfwd`` to 1e-10 relative error.
 """
 from __future__ import annotations
 
+import importlib
 import zlib
 
 import numpy as np
@@ -716,11 +717,11 @@ def test_python_control_flow_stages_one_program_per_path():
         want = cr.jacfwd(f)(x)
         assert_relative(jac(x), want, PLAN_TOL)
     (entry,) = jac.plans.values()
-    assert entry.plan is None and len(entry.programs) == 2
+    assert entry.plan is None and len(entry.executions) == 2
     # a literal of the program is part of its structure: a new scale is a new program
     scale["value"] = 3.0
     assert_relative(jac(up), cr.jacfwd(f)(up), PLAN_TOL)
-    assert len(entry.programs) == 3
+    assert len(entry.executions) == 3
 
 
 def test_the_staged_program_drops_the_primal_work_nothing_needs():
@@ -831,3 +832,81 @@ def test_jacobian_of_a_function_closing_over_a_traced_value():
     second = cr.jacobian(cr.jacobian(lambda x: cnp.tanh(W @ x)))(x)
     assert second.shape == (30, 3, 3)
     assert_relative(second, cr.jacfwd(cr.jacrev(lambda x: cnp.tanh(W @ x)))(x), PLAN_TOL)
+
+
+# -- found in review: dtypes, output structures, aliasing, late control flow, memory
+@pytest.mark.parametrize("mode", ["auto", "optimal", "fwd", "rev"])
+def test_float32_jacobians_keep_their_dtype(mode):
+    r = np.random.default_rng(27)
+    W1 = (r.normal(size=(4, 300)) / 20).astype(np.float32)
+    W2 = r.normal(size=(300, 4)).astype(np.float32)
+    x = r.normal(size=300).astype(np.float32)
+    for f in (hourglass(W1, W2), lambda x: cnp.sin(x) * 2.0):
+        want = cr.jacfwd(f)(x)
+        got = cr.jacobian(f, mode=mode)(x)
+        assert got.dtype == want.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    plan = cr.jacobian_plan(hourglass(W1, W2), mode=mode)(x)
+    assert plan.program.eval(x).dtype == np.float32
+
+
+def test_the_output_structure_is_part_of_the_cached_program():
+    x = np.linspace(0.1, 1.0, 4)
+    jac = cr.jacobian(lambda x, name: {name: cnp.sin(x)})
+    assert list(jac(x, "a")) == ["a"]
+    assert list(jac(x, "b")) == ["b"]
+    pair = cr.jacobian(lambda x, as_list: [x * 2.0, cnp.sin(x)] if as_list
+                       else (x * 2.0, cnp.sin(x)))
+    assert isinstance(pair(x, False), tuple) and isinstance(pair(x, True), list)
+
+
+def test_results_do_not_share_memory_with_the_cached_program():
+    # a Jacobian that does not depend on x is a constant of the program
+    x = np.ones(3)
+    for mode in ("auto", "fwd", "rev"):
+        jac = cr.jacobian(lambda x: 2.0 * x, mode=mode)
+        first = jac(x)
+        first[0, 0] = 99.0
+        np.testing.assert_array_equal(jac(x), 2.0 * np.eye(3))
+
+
+def test_control_flow_on_values_in_a_later_call_falls_back_to_concrete_tracing():
+    def f(x, check):
+        if check and float(x[0]) > 0:
+            return cnp.sin(x)
+        return cnp.cos(x)
+
+    jac = cr.jacobian(f)
+    x = np.array([0.5, -0.2, 0.1])
+    np.testing.assert_allclose(jac(x, False), np.diag(-np.sin(x)), rtol=1e-14)
+    np.testing.assert_allclose(jac(x, True), np.diag(np.cos(x)), rtol=1e-14)
+    np.testing.assert_allclose(jac(-x, True), np.diag(np.sin(x)), rtol=1e-14)
+
+
+def test_programs_holding_large_constants_are_not_kept(monkeypatch):
+    # two input leaves: the forward basis is an identity the tracing folds in
+    J = importlib.import_module("chainrule.transforms.jacobian")
+    monkeypatch.setattr(J, "_CONSTANT_BYTES", 1000)
+    jac = cr.jacobian(lambda x, y: cnp.sin(x) * y, argnums=(0, 1), mode="fwd")
+    x, y = np.linspace(0.1, 1.0, 20), np.linspace(1.0, 2.0, 20)
+    for _ in range(2):
+        dx, dy = jac(x, y)
+        np.testing.assert_allclose(dx, np.diag(np.cos(x) * y), rtol=1e-14)
+        np.testing.assert_allclose(dy, np.diag(np.sin(x)), rtol=1e-14)
+    (entry,) = jac.plans.values()
+    assert not entry.programs        # 40 x 40 identity > 1000 bytes: staged per call
+
+
+def test_a_segment_names_the_line_of_its_first_equation():
+    # a narrowing chain has no narrow point inside: one segment over both lines
+    r = np.random.default_rng(28)
+    W1, W2 = r.normal(size=(30, 40)), r.normal(size=(3, 30))
+
+    def f(x):
+        h = cnp.tanh(W1 @ x)
+        return W2 @ h
+
+    plan = cr.jacobian_plan(f)(r.normal(size=40))
+    (segment,) = plan.segments
+    assert segment.stop - segment.start == 3
+    assert segment.source.lineno == f.__code__.co_firstlineno + 1

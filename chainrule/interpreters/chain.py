@@ -180,12 +180,12 @@ def segments_at(ir: IR, cuts, states=None, computed=None):
             adjoint_view = prim.view if prim.adjoint_view is None else prim.adjoint_view
             seg.adjoint_bytes += 0 if adjoint_view else moved
             seg.n_eqns += 1
+            if seg.source is None and eqn.source_info is not None:
+                seg.source = eqn.source_info
         # an adjoint sweep adds up the cotangents of a value read several times
         for x, count in readers.items():
             seg.adjoint_flops += (count - 1) * x.aval.size
             seg.adjoint_bytes += 3 * (count - 1) * x.aval.size * x.aval.dtype.itemsize
-            if seg.source is None and eqn.source_info is not None:
-                seg.source = eqn.source_info
         seg.kind = _kind(ir, a, b, seg.in_vars, seg.out_vars)
         segments.append(seg)
     return segments

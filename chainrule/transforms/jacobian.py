@@ -53,7 +53,10 @@ class _Diagonal:
 
 
 def _dense(a):
-    return cnp.multiply(np.eye(get_aval(a.d).shape[0]), a.d[None, :]) if isinstance(a, _Diagonal) else a
+    if not isinstance(a, _Diagonal):
+        return a
+    aval = get_aval(a.d)
+    return cnp.multiply(np.eye(aval.shape[0], dtype=aval.dtype), a.d[None, :])
 
 
 def _matmul(left, right):
@@ -107,7 +110,7 @@ class _Chain:
         if matrix is _IDENTITY:
             if len(variables) == 1:
                 return [IdentitySeed(variables[0].aval.shape, variables[0].aval.dtype)]
-            matrix = np.eye(directions)
+            matrix = np.eye(directions, dtype=np.result_type(*[v.aval.dtype for v in variables]))
         return _Chain._split(matrix, variables, directions)
 
     def forward(self, i, j, columns):
@@ -134,7 +137,7 @@ class _Chain:
         matrix product, arranged as (output size, input size); or a diagonal."""
         seg = self.segments[s]
         if seg.kind == "diagonal":
-            ones = np.ones((seg.width_in, 1))
+            ones = np.ones((seg.width_in, 1), seg.in_vars[0].aval.dtype)
             return _Diagonal(cnp.reshape(self.forward(s, s, ones), (seg.width_out,)))
         (eqn,) = self.linear.ir.eqns[seg.start:seg.stop]
         (lc, rc), _ = eqn.params["dimension_numbers"]
@@ -297,6 +300,7 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
     """
     _check_mode(mode)
     plans = {}
+    budget = _Budget()
 
     @functools.wraps(f)
     def jacobian_f(*args):
@@ -310,34 +314,74 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
             except ConcretizationError:   # Python control flow on values: plan per call
                 entry = _Entry(None, None, abstract=False)
             plans[key] = entry
+        closed = None
         if entry.abstract:
-            closed = trace_to_ir(h, diff_args, name="jacobian")
-            structure = _structure(closed.ir)
-            program = entry.programs.get(structure)
-            if program is None:
-                program = _stage(closed, single, entry, mode, memory_limit)
-                if structure is not None and len(entry.programs) < _PROGRAMS_PER_SIGNATURE:
-                    entry.programs[structure] = program
-            return tree_unflatten(program.out_tree,
-                                  eval_ir(program.ir, program.consts, closed.consts + in_leaves))
-        return _jacobian_now(h, diff_args, single, entry, mode, memory_limit)
+            try:
+                closed = trace_to_ir(h, diff_args, name="jacobian")
+            except ConcretizationError:   # this call takes a value-dependent path
+                pass
+        if closed is None:
+            return _jacobian_now(h, diff_args, single, entry, mode, memory_limit)
+        structure = _structure(closed.ir)
+        key = None if structure is None else (closed.out_tree, structure)
+        program = entry.programs.get(key)
+        if program is None:
+            program = _stage(closed, single, entry, mode, memory_limit)
+            _keep(entry.programs, key, program, budget)
+        outs = eval_ir(program.ir, program.consts, closed.consts + in_leaves)
+        return tree_unflatten(program.out_tree, _unshared(outs, program.consts))
 
     jacobian_f.plans = plans
     return jacobian_f
 
 
-_PROGRAMS_PER_SIGNATURE = 8   # programs (control-flow paths, constants) kept per signature
+_PROGRAMS_PER_SIGNATURE = 8       # programs (control-flow paths, literals) kept per signature
+_CONSTANT_BYTES = 64 * 2 ** 20   # bytes of constants the programs of one jacobian(f) may keep
 
 
 class _Entry:
     """What ``jacobian`` keeps per argument signature: the plan made from
     the abstract program (None when there is none) and its fingerprint,
-    whether ``f`` can be traced abstractly, and the programs staged so far,
-    per program structure."""
+    whether ``f`` can be traced abstractly, and the programs staged so far:
+    whole computations per program structure, and (for calls that must be
+    traced concretely) plan executions per linear program structure."""
 
     def __init__(self, plan, fingerprint, abstract=True):
         self.plan, self.fingerprint, self.abstract = plan, fingerprint, abstract
-        self.programs = {}
+        self.programs, self.executions = {}, {}
+
+
+class _Budget:
+    """The bytes of constants one ``jacobian(f)``'s cached programs hold."""
+
+    def __init__(self):
+        self.used = 0
+
+
+def _keep(cache, key, program, budget=None):
+    """Cache ``program`` under ``key`` unless the key is unhashable (None),
+    the cache is full, or its constants (identities, zeros the tracing
+    folded in) would take more than the budget: those are staged anew on
+    every call instead of held for the life of the function."""
+    nbytes = sum(getattr(c, "nbytes", 0) for c in program.consts)
+    if key is None or len(cache) >= _PROGRAMS_PER_SIGNATURE:
+        return
+    if budget is not None:
+        if budget.used + nbytes > _CONSTANT_BYTES:
+            return
+        budget.used += nbytes
+    cache[key] = program
+
+
+def _unshared(outs, consts):
+    """The outputs, each copied if it may share memory with one of the
+    program's constants (a Jacobian that does not depend on the inputs is
+    folded into one): a caller writing into a result must not change the
+    cached program."""
+    arrays = [c for c in consts if isinstance(c, np.ndarray)]
+    return [o.copy() if isinstance(o, np.ndarray) and any(np.may_share_memory(o, c)
+                                                           for c in arrays) else o
+            for o in outs]
 
 
 def _pure(h, diff_args, single, option):
@@ -358,7 +402,7 @@ def _jacobian_now(h, diff_args, single, entry, mode, memory_limit):
     if not linear.ir.eqns or n == 0 or m == 0:
         return _pure(h, diff_args, single, P.REV)
     structure = _structure(linear.ir)
-    program = entry.programs.get(structure)
+    program = entry.executions.get(structure)
     if program is None:
         plan = entry.plan
         if plan is None or _fingerprint(linear.ir) != entry.fingerprint:
@@ -367,9 +411,9 @@ def _jacobian_now(h, diff_args, single, entry, mode, memory_limit):
             if plan.pure:
                 return _pure(h, diff_args, single, plan.root.option)
         program = _stage_execution(linear, plan, traced.outs, in_leaves)
-        if structure is not None and len(entry.programs) < _PROGRAMS_PER_SIGNATURE:
-            entry.programs[structure] = program
-    blocks = iter(eval_ir(program.ir, program.consts, list(linear.consts)))
+        _keep(entry.executions, structure, program)
+    blocks = iter(_unshared(eval_ir(program.ir, program.consts, list(linear.consts)),
+                            program.consts))
     rows = [[next(blocks) for _ in in_leaves] for _ in traced.outs]
     return _assemble(rows, traced.out_tree, [tree_flatten(a)[1] for a in diff_args], single)
 
