@@ -910,3 +910,19 @@ def test_a_segment_names_the_line_of_its_first_equation():
     (segment,) = plan.segments
     assert segment.stop - segment.start == 3
     assert segment.source.lineno == f.__code__.co_firstlineno + 1
+
+
+def test_dead_code_elimination_keeps_checks_that_raise():
+    # a factorization whose result is unused still checks its matrix, as
+    # jacfwd (which computes everything) does
+    def f(x, A):
+        cnp.linalg.cholesky(A)
+        return cnp.sin(x)
+
+    x = np.ones(3)
+    np.testing.assert_allclose(cr.jacobian(f)(x, 2 * np.eye(3)), np.diag(np.cos(x)))
+    for jac in (cr.jacfwd(f), cr.jacobian(f)):
+        with pytest.raises(np.linalg.LinAlgError):
+            jac(x, -np.eye(3))
+    ir = cr.make_ir(f)(x, np.eye(3)).without_dead_code()
+    assert [e.primitive.name for e in ir.eqns] == ["cholesky", "sin"]

@@ -273,3 +273,8 @@ pinv_p.jvp = _pinv_jvp
 # stacks of matrices: a batch is one more leading axis
 for _p in (cholesky_p, qr_p, eigh_p, svd_p, pinv_p):
     batch_leading(_p)
+
+
+# a matrix that is not positive definite, or a factorization that does not
+# converge, raises LinAlgError: checks that dead code elimination keeps
+cholesky_p.may_raise = eigh_p.may_raise = svd_p.may_raise = True

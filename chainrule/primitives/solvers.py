@@ -198,3 +198,7 @@ slogdet_p.jvp = _slogdet_jvp
 # stacks of matrices: a batch is one more leading axis
 for _p in (solve_p, triangular_solve_p, slogdet_p):
     batch_leading(_p)
+
+
+# singular matrices raise LinAlgError: checks that dead code elimination keeps
+solve_p.may_raise = triangular_solve_p.may_raise = True

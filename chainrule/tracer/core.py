@@ -75,6 +75,10 @@ class Primitive:
         self.transpose = None
         self.batch = None
         self.fold_identity = None   # optional: see interpreters/batch.py
+        # its implementation raises on some values (a singular or not
+        # positive-definite matrix): dead code elimination keeps it, so a
+        # check the user wrote still runs
+        self.may_raise = False
         self.cost = None
         # the rest of its cost model, for the Jacobian planner: the flops of
         # its transpose (None: as ``cost``), and whether NumPy computes it

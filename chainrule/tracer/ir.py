@@ -107,12 +107,13 @@ class IR:
 
     def without_dead_code(self) -> "IR":
         """This program without the equations no output depends on (dead code
-        elimination, one backward pass; every primitive is pure) and without
-        the const vars nothing reads any more."""
+        elimination, one backward pass; primitives are pure, but those that
+        raise on some values, such as ``cholesky``, are kept as checks) and
+        without the const vars nothing reads any more."""
         live = {v for v in self.outvars if type(v) is Var}
         kept = []
         for eqn in reversed(self.eqns):
-            if any(v in live for v in eqn.outvars):
+            if eqn.primitive.may_raise or any(v in live for v in eqn.outvars):
                 kept.append(eqn)
                 live.update(x for x in eqn.inputs if type(x) is Var)
         kept.reverse()
