@@ -914,15 +914,19 @@ def test_a_segment_names_the_line_of_its_first_equation():
 
 def test_dead_code_elimination_keeps_checks_that_raise():
     # a factorization whose result is unused still checks its matrix, as
-    # jacfwd (which computes everything) does
+    # jacfwd (which computes everything) does, and the error names its line
     def f(x, A):
         cnp.linalg.cholesky(A)
         return cnp.sin(x)
 
     x = np.ones(3)
-    np.testing.assert_allclose(cr.jacobian(f)(x, 2 * np.eye(3)), np.diag(np.cos(x)))
-    for jac in (cr.jacfwd(f), cr.jacobian(f)):
-        with pytest.raises(np.linalg.LinAlgError):
-            jac(x, -np.eye(3))
+    jac = cr.jacobian(f, argnums=(0, 1))     # A traced: cholesky is in the program
+    np.testing.assert_allclose(jac(x, 2 * np.eye(3))[0], np.diag(np.cos(x)))
+    line = f.__code__.co_firstlineno + 1
+    for fn in (jac, cr.jacfwd(f, argnums=(0, 1)), cr.jacobian(f)):
+        with pytest.raises(np.linalg.LinAlgError) as error:
+            fn(x, -np.eye(3))
+        notes = "\n".join(getattr(error.value, "__notes__", []))
+        assert "cholesky" in notes and f"test_jacobians.py:{line}" in notes, notes
     ir = cr.make_ir(f)(x, np.eye(3)).without_dead_code()
     assert [e.primitive.name for e in ir.eqns] == ["cholesky", "sin"]

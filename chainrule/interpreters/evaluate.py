@@ -14,6 +14,7 @@ their NumPy implementation.
 from __future__ import annotations
 
 from ..tracer.core import Tracer, bind, set_source_hint
+from ..tracer.source import note_source
 from ..tracer.ir import Var
 
 
@@ -34,8 +35,12 @@ def eval_ir(ir, consts, args, release_consts=False):
     if not any(isinstance(x, Tracer) for x in env.values()):
         # plain NumPy: nothing can become a tracer, call the implementations
         for eqn, dead in zip(ir.eqns, ir.last_uses()):
-            out = eqn.primitive.impl(*[env[x] if type(x) is Var else x.value
-                                       for x in eqn.inputs], **eqn.params)
+            try:
+                out = eqn.primitive.impl(*[env[x] if type(x) is Var else x.value
+                                           for x in eqn.inputs], **eqn.params)
+            except Exception as e:   # e.g. a singular matrix: name the user's line
+                note_source(e, eqn.primitive.name, eqn.source_info)
+                raise
             if eqn.primitive.multiple_results:
                 env.update(zip(eqn.outvars, out))
             else:

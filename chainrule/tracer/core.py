@@ -56,7 +56,7 @@ import numpy as np
 from .avals import ShapedArray, aval_of_value
 from .errors import ConcretizationError, ShapeError, TracerArrayConversionError, TracerLeakError
 from .ir import IR, Equation, Var, literal_or_none
-from .source import user_source_info, where
+from .source import note_source, user_source_info, where
 
 
 class Primitive:
@@ -117,7 +117,11 @@ def bind(prim: Primitive, *args, **params):
         if isinstance(x, Tracer) and (owner is None or x._trace.level > owner.level):
             owner = x._trace
     if owner is None:
-        return prim.impl(*args, **params)
+        try:
+            return prim.impl(*args, **params)
+        except Exception as e:   # e.g. a singular matrix: name the user's line
+            note_source(e, prim.name, user_source_info(2))
+            raise
     if not owner.active:
         raise _leak_error(next(x for x in args if isinstance(x, Tracer) and x._trace is owner))
     return owner.process(prim, args, params)
@@ -222,7 +226,11 @@ class Trace:
             return tracers if multiple else tracers[0]
         # the values are NumPy arrays or tracers of an enclosing trace; bind
         # computes (or records there) the output values
-        out_value = bind(prim, *values, **params)
+        try:
+            out_value = bind(prim, *values, **params)
+        except Exception as e:
+            note_source(e, prim.name, source)
+            raise
         out_values = out_value if multiple else [out_value]
         if self.values is not None:
             self.values.update(zip(outvars, out_values))

@@ -72,6 +72,16 @@ def user_source_info(skip: int = 1):
     return SourceInfo(code.co_filename, frame.f_lineno, code.co_name)
 
 
+def note_source(error: BaseException, prim_name: str, source_info) -> None:
+    """Add the user's line to an error NumPy raised while computing an
+    equation (a singular matrix, say), once: Python prints it under the
+    message."""
+    if source_info is None or getattr(error, "_chainrule_noted", False):
+        return
+    error.add_note(f"chainrule: while computing {prim_name}{where(source_info)}")
+    error._chainrule_noted = True
+
+
 def where(source_info) -> str:
     """`` at file:line, in f: <code>`` or an empty string when unknown."""
     if source_info is None:
