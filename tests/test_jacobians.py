@@ -930,3 +930,23 @@ def test_dead_code_elimination_keeps_checks_that_raise():
         assert "cholesky" in notes and f"test_jacobians.py:{line}" in notes, notes
     ir = cr.make_ir(f)(x, np.eye(3)).without_dead_code()
     assert [e.primitive.name for e in ir.eqns] == ["cholesky", "sin"]
+
+
+def test_a_python_scalar_that_changes_between_calls_shares_one_program():
+    # f(x, t) with t a Python float (a time step): the literal is an input of
+    # the staged program, not part of its structure
+    r = np.random.default_rng(29)
+    W1, W2 = r.normal(size=(4, 60)) / 8, r.normal(size=(60, 4))
+
+    def f(x, t):
+        return cnp.tanh(W2 @ cnp.tanh(t * (W1 @ x)))
+
+    jac = cr.jacobian(f, mode="optimal")
+    x = r.normal(size=60)
+    for t in (0.5, 1.5, -2.0, 3.25):
+        h1 = np.tanh(t * (W1 @ x))
+        h2 = np.tanh(W2 @ h1)
+        want = ((1 - h2 ** 2)[:, None] * W2) @ (t * (1 - h1 ** 2)[:, None] * W1)
+        assert_relative(jac(x, t), want, PLAN_TOL)
+    (entry,) = jac.plans.values()
+    assert len(entry.programs) == 1

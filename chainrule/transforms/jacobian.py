@@ -32,7 +32,7 @@ from ..interpreters.transpose import transpose_ir
 from ..tracer.avals import ShapedArray
 from ..tracer.core import Tracer, get_aval, new_trace
 from ..tracer.errors import ConcretizationError
-from ..tracer.ir import IR, ClosedIR, Var
+from ..tracer.ir import IR, ClosedIR, Equation, Var
 from ..tracer.pytree import tree_flatten, tree_unflatten
 from . import planner as P
 from .ad import _linearize
@@ -322,13 +322,14 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
                 pass
         if closed is None:
             return _jacobian_now(h, diff_args, single, entry, mode, memory_limit)
-        structure = _structure(closed.ir)
+        literals = []
+        structure = _structure(closed.ir, literals)
         key = None if structure is None else (closed.out_tree, structure)
         program = entry.programs.get(key)
         if program is None:
-            program = _stage(closed, single, entry, mode, memory_limit)
+            program = _stage(_lift_literals(closed), single, entry, mode, memory_limit)
             _keep(entry.programs, key, program, budget)
-        outs = eval_ir(program.ir, program.consts, closed.consts + in_leaves)
+        outs = eval_ir(program.ir, program.consts, closed.consts + literals + in_leaves)
         return tree_unflatten(program.out_tree, _unshared(outs, program.consts))
 
     jacobian_f.plans = plans
@@ -435,6 +436,25 @@ def _stage(closed, single, entry, mode, memory_limit):
     return trace_to_ir(whole, example, name="jacobian").without_dead_code()
 
 
+def _lift_literals(closed):
+    """``closed`` with each literal input of an equation made a constant of
+    its own (after the others, in order), as ``_structure`` lists them."""
+    constvars, consts, eqns = list(closed.ir.constvars), list(closed.consts), []
+    for eqn in closed.ir.eqns:
+        inputs = []
+        for x in eqn.inputs:
+            if type(x) is Var:
+                inputs.append(x)
+            else:
+                v = Var(x.aval)
+                constvars.append(v)
+                consts.append(x.value)
+                inputs.append(v)
+        eqns.append(Equation(eqn.primitive, inputs, eqn.outvars, eqn.params, eqn.source_info))
+    ir = IR(constvars, closed.ir.invars, eqns, closed.ir.outvars)
+    return ClosedIR(ir, consts, closed.in_tree, closed.out_tree)
+
+
 def _stage_execution(linear, plan, out_leaves, in_leaves):
     """The plan's execution as IR: a program from the linear program's
     constants (residuals and the function's own arrays) to the Jacobian's
@@ -452,18 +472,30 @@ def _stage_execution(linear, plan, out_leaves, in_leaves):
     return trace_to_ir(execute, consts, name="jacobian")
 
 
-def _structure(ir):
+def _structure(ir, literals=None):
     """A hashable description of a program (its wiring, parameters, literals
     and shapes): two programs with equal structure compute the same function
     of their constants and inputs, so they share a staged program.  None
-    when a parameter cannot be hashed."""
+    when a parameter cannot be hashed.  Given a list ``literals``, the
+    literal inputs of equations are described by their dtype only and their
+    values appended to the list, in order: a program staged from
+    ``_lift_literals`` takes them as inputs (so a Python scalar that changes
+    from call to call, a time step say, does not make a new program)."""
     number = {v: k for k, v in enumerate(ir.constvars)}
     for v in ir.invars:
         number[v] = len(number)
     eqns = []
     for eqn in ir.eqns:
-        ins = tuple(number[x] if type(x) is Var else (x.aval.dtype, x.value.tobytes())
-                    for x in eqn.inputs)
+        ins = []
+        for x in eqn.inputs:
+            if type(x) is Var:
+                ins.append(number[x])
+            elif literals is not None:
+                ins.append(x.aval.dtype)
+                literals.append(x.value)
+            else:
+                ins.append((x.aval.dtype, x.value.tobytes()))
+        ins = tuple(ins)
         for v in eqn.outvars:
             number[v] = len(number)
         eqns.append((eqn.primitive, ins, tuple(sorted(eqn.params.items()))))
