@@ -950,3 +950,14 @@ def test_a_python_scalar_that_changes_between_calls_shares_one_program():
         assert_relative(jac(x, t), want, PLAN_TOL)
     (entry,) = jac.plans.values()
     assert len(entry.programs) == 1
+
+
+def test_no_outputs_and_integer_outputs():
+    x = np.linspace(0.1, 1.0, 3).astype(np.float32)
+    for jac in (cr.jacfwd, cr.jacrev, cr.jacobian):
+        assert jac(lambda x: ())(x) == ()
+        # an integer output has a zero Jacobian; the float one keeps float32
+        J, K = jac(lambda x: (cnp.sin(x), cnp.argmax(x)))(x)
+        assert J.dtype == np.float32
+        np.testing.assert_allclose(J, np.diag(np.cos(x)), rtol=1e-6)
+        assert K.shape == (3,) and not np.any(K)

@@ -128,11 +128,19 @@ def jacrev(f, argnums=0):
         in_trees = [tree_flatten(a)[1] for a in diff_args]
         out, pullback = vjp(h, *diff_args)
         out_leaves, out_tree = tree_flatten(out)
-        dtype = _result_dtype(out_leaves)
+        if not out_leaves:   # no outputs: no rows
+            return tree_unflatten(out_tree, [])
+        # the cotangent basis in the float outputs' dtype; integer outputs
+        # (whose cotangents nothing reads) keep their own
+        floats = [o for o in out_leaves if is_float(get_aval(o).dtype)]
+        dtype = _result_dtype(floats or in_leaves)
         if len(out_leaves) == 1:   # the identity stays symbolic: seed folding
-            basis = tree_unflatten(out_tree, [IdentitySeed(get_aval(out_leaves[0]).shape, dtype)])
+            o = get_aval(out_leaves[0])
+            basis = tree_unflatten(out_tree, [IdentitySeed(o.shape, dtype if floats else o.dtype)])
         else:
-            basis = tree_unflatten(out_tree, _basis(out_leaves, dtype))
+            basis = tree_unflatten(out_tree, [
+                b if is_float(get_aval(o).dtype) else b.astype(get_aval(o).dtype)
+                for b, o in zip(_basis(out_leaves, dtype), out_leaves)])
         rows = vmap(pullback)(basis)                     # per input leaf: (m, *in.shape)
         row_leaves = tree_flatten(rows)[0]
         # rows[j][offset_k + r] is row r of the block (out leaf k, in leaf j)
