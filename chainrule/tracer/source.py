@@ -16,6 +16,8 @@ import sys
 
 import numpy
 
+from .errors import ChainruleError   # (chainrule's own messages name the line already)
+
 _CHAINRULE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NUMPY_DIR = os.path.dirname(os.path.abspath(numpy.__file__)) + os.sep
 _internal_code: dict = {}
@@ -76,7 +78,8 @@ def note_source(error: BaseException, prim_name: str, source_info) -> None:
     """Add the user's line to an error NumPy raised while computing an
     equation (a singular matrix, say), once: Python prints it under the
     message."""
-    if source_info is None or getattr(error, "_chainrule_noted", False):
+    if (source_info is None or isinstance(error, ChainruleError)
+            or getattr(error, "_chainrule_noted", False)):
         return
     error.add_note(f"chainrule: while computing {prim_name}{where(source_info)}")
     error._chainrule_noted = True
