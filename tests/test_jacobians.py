@@ -960,4 +960,26 @@ def test_no_outputs_and_integer_outputs():
         J, K = jac(lambda x: (cnp.sin(x), cnp.argmax(x)))(x)
         assert J.dtype == np.float32
         np.testing.assert_allclose(J, np.diag(np.cos(x)), rtol=1e-6)
-        assert K.shape == (3,) and not np.any(K)
+        assert K.shape == (3,) and K.dtype == np.int64 and not np.any(K)
+    for mode in ("auto", "optimal", "rev"):   # the integer block keeps its dtype in every plan
+        _, K = cr.jacobian(lambda x: (cnp.sin(x), cnp.argmax(x)), mode=mode)(x)
+        assert K.dtype == np.int64
+
+
+def test_a_literal_outputs_dtype_is_part_of_the_program_key():
+    x = np.linspace(0.1, 1.0, 3)
+    f = lambda x, t: (cnp.sin(x), t)        # noqa: E731
+    jac = cr.jacobian(f)
+    assert jac(x, 1.0)[1].dtype == cr.jacfwd(f)(x, 1.0)[1].dtype
+    assert jac(x, np.float32(1.0))[1].dtype == np.float32
+
+
+def test_an_error_under_vmap_names_the_users_line():
+    def f(x, A):
+        L = cnp.linalg.cholesky(A)
+        return cnp.sum(L) * x
+
+    with pytest.raises(np.linalg.LinAlgError) as error:
+        cr.vmap(f, in_axes=(0, None))(np.ones((2, 3)), -np.eye(3))
+    notes = getattr(error.value, "__notes__", [])
+    assert len(notes) == 1 and f"test_jacobians.py:{f.__code__.co_firstlineno + 1}" in notes[0]

@@ -120,7 +120,7 @@ def bind(prim: Primitive, *args, **params):
         try:
             return prim.impl(*args, **params)
         except Exception as e:   # e.g. a singular matrix: name the user's line
-            note_source(e, prim.name, user_source_info(2))
+            note_source(e, prim.name, getattr(_hints, "source", None) or user_source_info(2))
             raise
     if not owner.active:
         raise _leak_error(next(x for x in args if isinstance(x, Tracer) and x._trace is owner))

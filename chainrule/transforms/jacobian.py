@@ -357,7 +357,8 @@ def _structure(ir, literals=None):
         eqns.append((eqn.primitive, ins, tuple(sorted(eqn.params.items()))))
     key = (tuple(v.aval.shape + (v.aval.dtype,) for v in ir.constvars),
            tuple(v.aval.shape + (v.aval.dtype,) for v in ir.invars),
-           tuple(eqns), tuple(number.get(x) for x in ir.outvars))
+           tuple(eqns), tuple(number[x] if type(x) is Var else x.aval.dtype
+                              for x in ir.outvars))
     try:
         hash(key)
     except TypeError:
@@ -399,7 +400,8 @@ def _blocks_from_flat(J, linear_ir, state_vars, out_leaves, in_leaves):
         if type(x) is Var and x in offsets:
             rows = J[offsets[x]:offsets[x] + size]
         else:
-            rows = np.zeros((size, get_aval(J).shape[1]), get_aval(J).dtype)
+            # not reached from the inputs: zeros, in the output's dtype (as jacfwd)
+            rows = np.zeros((size, get_aval(J).shape[1]), get_aval(out).dtype)
         row, col = [], 0
         for leaf in in_leaves:
             k = get_aval(leaf).size

@@ -147,9 +147,12 @@ def jacrev(f, argnums=0):
         blocks, start = [], 0
         from .. import numpy as cnp
         for o in out_leaves:
-            size = get_aval(o).size
-            blocks.append([cnp.reshape(r[start:start + size], get_aval(o).shape + get_aval(x).shape)
-                           for r, x in zip(row_leaves, in_leaves)])
+            size, aval = get_aval(o).size, get_aval(o)
+            row = [cnp.reshape(r[start:start + size], aval.shape + get_aval(x).shape)
+                   for r, x in zip(row_leaves, in_leaves)]
+            if not is_float(aval.dtype):   # zero blocks in the output's dtype, as jacfwd
+                row = [b.astype(aval.dtype) for b in row]
+            blocks.append(row)
             start += size
         return _assemble(blocks, out_tree, in_trees, single)
 
