@@ -885,7 +885,7 @@ def test_control_flow_on_values_in_a_later_call_falls_back_to_concrete_tracing()
 
 def test_programs_holding_large_constants_are_not_kept(monkeypatch):
     # two input leaves: the forward basis is an identity the tracing folds in
-    J = importlib.import_module("chainrule.transforms.jacobian")
+    J = importlib.import_module("chainrule.transforms.planned_jacobian")
     monkeypatch.setattr(J, "_CONSTANT_BYTES", 1000)
     jac = cr.jacobian(lambda x, y: cnp.sin(x) * y, argnums=(0, 1), mode="fwd")
     x, y = np.linspace(0.1, 1.0, 20), np.linspace(1.0, 2.0, 20)

@@ -19,27 +19,9 @@ primitive gets the identity as an array.
 """
 from __future__ import annotations
 
-import numpy as np
-
+from ..primitives._batch import IdentitySeed
 from ..tracer.core import bind, set_source_hint
 from ..tracer.ir import Literal, Var
-
-
-class IdentitySeed:
-    """The identity as a batched value: example ``k`` is the ``k``-th unit
-    array of shape ``shape`` (batch axis 0)."""
-
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
-
-    @property
-    def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    def materialize(self):
-        return np.eye(self.size, dtype=self.dtype).reshape((self.size,) + self.shape)
 
 
 def batch_walk(ir, consts, args, dims):

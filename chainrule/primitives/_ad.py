@@ -64,10 +64,6 @@ def instantiate(t):
     return zeros(t.aval) if type(t) is Zero else t
 
 
-def zero_like(x) -> Zero:
-    return Zero(get_aval(x))
-
-
 def differentiable(aval) -> bool:
     """Only floating-point values have tangents; others' are always Zero."""
     return is_float(aval.dtype)

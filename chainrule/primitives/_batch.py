@@ -14,7 +14,26 @@ one), and ``moveaxis``/``bdim_to_front`` for rules of their own.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..tracer.core import bind, get_aval
+
+
+class IdentitySeed:
+    """The identity as a batched value: example ``k`` is the ``k``-th unit
+    array of shape ``shape`` (batch axis 0)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def materialize(self):
+        return np.eye(self.size, dtype=self.dtype).reshape((self.size,) + self.shape)
 
 
 def moveaxis(x, src, dst):

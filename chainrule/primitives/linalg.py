@@ -18,7 +18,7 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, defjvp
-from ._batch import moveaxis
+from ._batch import IdentitySeed, moveaxis
 from ._define import check_axes, primitive
 
 
@@ -169,7 +169,6 @@ def _dot_general_fold_identity(args, *, dimension_numbers):
     """Seed folding: the identity (over all of one operand's axes, every one
     contracted) pushed through a matrix product is the other operand, its
     contracted axes made the batch axis: ``W @ I = W``, with no product."""
-    from ..interpreters.batch import IdentitySeed
     (lc, rc), (lb, rb) = dimension_numbers
     lhs, rhs = args
     if lb or (type(lhs) is IdentitySeed) == (type(rhs) is IdentitySeed):

@@ -328,9 +328,11 @@ class Tracer:
             f"{what} needs the value of a traced array {self.aval.str_short()}, but under "
             f"{self._trace.name} only its shape and dtype are known.{where(user_source_info())}\n"
             "Python control flow on traced values cannot be recorded in the IR. Use "
-            "cr.cond / cr.while_loop for control flow that depends on values, "
-            "numpy.where to choose between values, or mark the argument static with "
-            "static_argnums if it is a configuration value rather than data.")
+            "numpy.where to choose between values, mark the argument static with "
+            "static_argnums if it is a configuration value rather than data, or trace "
+            "with values (cr.grad, cr.jvp, cr.vjp and cr.jacobian do) so that the path "
+            "taken is recorded. Structured control flow in the IR (cond, while_loop) is "
+            "planned.")
 
     def __bool__(self):
         return bool(self._concrete("bool() / if / while"))
@@ -385,6 +387,3 @@ def get_aval(x) -> ShapedArray:
         return x
     return aval_of_value(x)
 
-
-def is_tracer(x) -> bool:
-    return isinstance(x, Tracer)

@@ -6,6 +6,6 @@ from .ad import (grad, jvp, linear_transpose, linearize, stop_gradient,  # noqa:
                  value_and_grad, vjp)
 from .make_ir import make_ir, trace, trace_to_ir  # noqa: F401
 from .check_grads import GradientCheckError, check_grads  # noqa: F401
-from .jacobians import hessian, jacfwd, jacrev  # noqa: F401
+from .jacfwd_jacrev import hessian, jacfwd, jacrev  # noqa: F401
 from .vmap import vmap  # noqa: F401
-from .jacobian import JacobianPlan, jacobian, jacobian_plan  # noqa: F401
+from .planned_jacobian import JacobianPlan, jacobian, jacobian_plan  # noqa: F401

@@ -20,11 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numpy as cnp
-from ..interpreters.batch import IdentitySeed, batch_walk
+from ..interpreters.batch import batch_walk
+from ..primitives._batch import IdentitySeed
 from ..interpreters.transpose import transpose_ir
 from ..tracer.core import get_aval
 from ..tracer.ir import IR, ClosedIR, Var
-from . import planner as P
+from . import planner
 
 _IDENTITY = object()   # the identity as the seed of a sweep (kept symbolic)
 
@@ -143,16 +144,16 @@ class _Chain:
     def run(self, root):
         """Evaluate a plan tree bottom-up."""
         results = {}
-        for node, _ in P.post_order(root):
-            if node.option == P.FWD:
+        for node, _ in planner.post_order(root):
+            if node.option == planner.FWD:
                 out = self.forward(node.i, node.j, _IDENTITY)
-            elif node.option == P.REV:
+            elif node.option == planner.REV:
                 out = self.adjoint(node.i, node.j, _IDENTITY)
-            elif node.option == P.EXPLICIT:
+            elif node.option == planner.EXPLICIT:
                 out = self.explicit(node.i)
-            elif node.option == P.PRODUCT:
+            elif node.option == planner.PRODUCT:
                 out = _matmul(results.pop(id(node.left)), results.pop(id(node.right)))
-            elif node.option == P.TANGENT_ELIM:
+            elif node.option == planner.TANGENT_ELIM:
                 # P @ diag(d) is (P @ I) scaled: the identity seed folds
                 right = results.pop(id(node.right))
                 out = (_matmul(self.forward(node.split + 1, node.j, _IDENTITY), right)

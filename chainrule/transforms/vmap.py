@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 
-from ..interpreters.batch import IdentitySeed, batch_walk
+from ..interpreters.batch import batch_walk
+from ..primitives._batch import IdentitySeed
 from ..primitives._batch import moveaxis
 from ..tracer.avals import ShapedArray
 from ..tracer.core import get_aval

@@ -30,9 +30,9 @@ from ..tracer.core import Tracer, get_aval, new_trace
 from ..tracer.errors import ConcretizationError
 from ..tracer.ir import IR, ClosedIR, Equation, Var
 from ..tracer.pytree import tree_flatten, tree_unflatten
-from . import planner as P
+from . import planner
 from .ad import _linearize
-from .jacobians import _assemble, _diff_function, jacfwd, jacrev
+from .jacfwd_jacrev import _assemble, _diff_function, jacfwd, jacrev
 from .make_ir import new_args, trace_to_ir
 from .plan_execution import _Chain
 
@@ -56,13 +56,13 @@ class JacobianPlan:
         self.program = None   # the whole Jacobian computation as IR (jacobian_plan sets it)
         k = len(chain_segments)
         # (flops, bytes moved, peak bytes) of pure forward, pure reverse, the choice
-        self.totals = {"forward": P.plan_totals(P.PlanNode(P.FWD, 0, k - 1), costs),
-                       "reverse": P.plan_totals(P.PlanNode(P.REV, 0, k - 1), costs),
-                       "chosen": P.plan_totals(root, costs)}
+        self.totals = {"forward": planner.plan_totals(planner.PlanNode(planner.FWD, 0, k - 1), costs),
+                       "reverse": planner.plan_totals(planner.PlanNode(planner.REV, 0, k - 1), costs),
+                       "chosen": planner.plan_totals(root, costs)}
 
     @property
     def pure(self):
-        return self.root.option in (P.FWD, P.REV) and self.root.i == 0 \
+        return self.root.option in (planner.FWD, planner.REV) and self.root.i == 0 \
             and self.root.j == len(self.segments) - 1
 
     def __str__(self):
@@ -107,8 +107,8 @@ def _plan(linear, n, m, mode, memory_limit):
     computed = {v for v, c in zip(linear.ir.constvars, linear.consts) if isinstance(c, Tracer)}
     segments, cuts = cut_chain(linear.ir, n, m, computed or None)
     widths = [segments[0].width_in] + [s.width_out for s in segments]
-    costs = P.ChainCosts(segments, widths)
-    cost, option, split = P.solve_chain(costs, memory_limit)
+    costs = planner.ChainCosts(segments, widths)
+    cost, option, split = planner.solve_chain(costs, memory_limit)
     k = len(segments)
     fwd = float(costs.sweep(0, k - 1, widths[0]))
     if k > 1 and segments[0].kind == "explicit":
@@ -117,13 +117,13 @@ def _plan(linear, n, m, mode, memory_limit):
     rev = float(costs.sweep(0, k - 1, widths[-1], adjoint=True))
     if memory_limit is not None and costs.residuals(0, k - 1) > memory_limit:
         rev = np.inf
-    best = P.build_plan(cost, option, split, 0, k - 1)
-    pure = (P.PlanNode(P.FWD, 0, k - 1, cost=fwd) if fwd <= rev
-            else P.PlanNode(P.REV, 0, k - 1, cost=rev))
+    best = planner.build_plan(cost, option, split, 0, k - 1)
+    pure = (planner.PlanNode(planner.FWD, 0, k - 1, cost=fwd) if fwd <= rev
+            else planner.PlanNode(planner.REV, 0, k - 1, cost=rev))
     if mode == "fwd":
-        root = P.PlanNode(P.FWD, 0, k - 1, cost=fwd)
+        root = planner.PlanNode(planner.FWD, 0, k - 1, cost=fwd)
     elif mode == "rev":
-        root = P.PlanNode(P.REV, 0, k - 1, cost=rev)
+        root = planner.PlanNode(planner.REV, 0, k - 1, cost=rev)
     elif best.cost * (MIXED_MARGIN if mode == "auto" else 1 + 1e-12) > pure.cost:
         root = pure   # ("optimal" too, when a mixed plan only ties with the pure one)
     else:
@@ -243,7 +243,7 @@ def _unshared(outs, consts):
 
 def _pure(h, diff_args, single, option):
     argnums = 0 if single else tuple(range(len(diff_args)))
-    return (jacfwd if option == P.FWD else jacrev)(h, argnums)(*diff_args)
+    return (jacfwd if option == planner.FWD else jacrev)(h, argnums)(*diff_args)
 
 
 def _jacobian_now(h, diff_args, single, entry, mode, memory_limit):
@@ -257,7 +257,7 @@ def _jacobian_now(h, diff_args, single, entry, mode, memory_limit):
     n = sum(get_aval(x).size for x in in_leaves)
     m = sum(get_aval(o).size for o in traced.outs)
     if not linear.ir.eqns or n == 0 or m == 0:
-        return _pure(h, diff_args, single, P.REV)
+        return _pure(h, diff_args, single, planner.REV)
     structure = _structure(linear.ir)
     program = entry.executions.get(structure)
     if program is None:

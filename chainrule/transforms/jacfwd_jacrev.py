@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from ..interpreters.batch import IdentitySeed
+from ..primitives._batch import IdentitySeed
 from ..tracer.avals import ShapedArray, is_float
 from ..tracer.core import get_aval
 from ..tracer.pytree import tree_flatten, tree_unflatten
