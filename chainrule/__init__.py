@@ -1,10 +1,21 @@
 """chainrule: automatic differentiation you can read.
 
 Python + NumPy functions are traced into a flat SSA IR (``make_ir``), and
-separate interpreters evaluate, differentiate, batch, compile and draw it.
+separate interpreters evaluate, differentiate (forward mode, and reverse
+mode as linearize-then-transpose), batch and draw it.
+
+The package is built in floors, each importing only the ones below it:
+``tracer`` (the IR, tracing, pytrees), ``primitives`` (each primitive with
+its rules), ``interpreters`` and ``numpy`` (walkers over the IR; NumPy's
+names over ``bind``), ``scipy``, ``transforms`` (what users call), and this
+module, which wires the conveniences of ``ClosedIR`` that need the upper
+floors (``eval``, ``cost``, ``draw``, the Jupyter displays) onto the IR.
 """
 from . import numpy  # noqa: F401  (installs Tracer's operators)
 from . import scipy  # noqa: F401
+from .interpreters.cost import ir_cost as _ir_cost
+from .interpreters.evaluate import eval_closed as _eval_closed
+from .tracer import ir as _ir
 from .tracer.avals import ShapedArray  # noqa: F401
 from .tracer.core import Primitive, Tracer, bind  # noqa: F401
 from .tracer.errors import (ChainruleError, ConcretizationError, ShapeError,  # noqa: F401
@@ -19,19 +30,45 @@ from .transforms import (GradientCheckError, JacobianPlan, check_grads, grad,  #
 
 __version__ = "0.1.0"
 
+
 # The drawing needs the graphviz package; it is imported when first used, so
 # that tracing and differentiating work without it.
-_DRAWING = {"draw": "transforms.views", "ad_stages": "transforms.views",
-            "ADStages": "transforms.views", "IRDrawing": "interpreters.draw",
-            "GraphvizNotFoundError": "interpreters.draw"}
+def _draw(closed, *args, **options):
+    from .transforms.views import draw_closed_ir
+    return draw_closed_ir(closed, *args, **options)
+
+
+def _svg(closed):
+    from .interpreters.draw import closed_ir_svg
+    return closed_ir_svg(closed)
+
+
+def _html(closed):
+    from .interpreters.draw import closed_ir_html
+    return closed_ir_html(closed)
+
+
+def _mimebundle(closed):
+    from .interpreters.draw import closed_ir_mimebundle
+    return closed_ir_mimebundle(closed)
+
+
+_ir.provide(evaluate=_eval_closed, cost=_ir_cost, draw=_draw, svg=_svg, html=_html,
+            mimebundle=_mimebundle)
 
 
 def __getattr__(name):
-    if name in _DRAWING:
-        import importlib
-        return getattr(importlib.import_module(f".{_DRAWING[name]}", __name__), name)
+    # cr.draw, cr.ad_stages, cr.ADStages (transforms/views.py) and cr.IRDrawing,
+    # cr.GraphvizNotFoundError (interpreters/draw.py), imported on first use
+    if name in ("draw", "ad_stages", "ADStages"):
+        from .transforms import views
+        return getattr(views, name)
+    if name in ("IRDrawing", "GraphvizNotFoundError"):
+        from .interpreters import draw
+        return getattr(draw, name)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_DRAWING))
+    return sorted(set(globals()) | {"draw", "ad_stages", "ADStages", "IRDrawing",
+                                    "GraphvizNotFoundError"})

@@ -12,7 +12,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.tracer.core import Primitive, Tracer, current_trace
-from chainrule.transforms.make_ir import trace_to_ir
+from chainrule.tracer.tracing import trace_to_ir
 
 THIS_FILE = os.path.basename(__file__)
 

@@ -21,22 +21,23 @@ from __future__ import annotations
 
 from ..primitives._batch import IdentitySeed
 from ..tracer.core import bind, set_source_hint
-from ..tracer.ir import Literal, Var
+from .env import Env
 
 
 def batch_walk(ir, consts, args, dims):
     """Evaluate ``ir`` on ``args`` batched along ``dims`` (int or None each);
     returns ``(outputs, output batch dims)``."""
-    env = dict(zip(ir.constvars, consts))
-    env.update(zip(ir.invars, args))
+    env = Env(ir, consts, args)
+    read = env.read
+    # var -> position of its batch axis; absent (None): the same for every example
     bdims = {v: d for v, d in zip(ir.invars, dims) if d is not None}
     seeds = any(type(a) is IdentitySeed for a in args)
     previous = set_source_hint(None)
     try:
         for eqn, dead in zip(ir.eqns, ir.last_uses()):
             prim = eqn.primitive
-            vals = [x.value if type(x) is Literal else env[x] for x in eqn.inputs]
-            in_dims = [bdims.get(x) if type(x) is Var else None for x in eqn.inputs]
+            vals = list(map(read, eqn.inputs))
+            in_dims = list(map(bdims.get, eqn.inputs))
             set_source_hint(eqn.source_info)
             folded = None
             if seeds and any(type(v) is IdentitySeed for v in vals):
@@ -46,7 +47,7 @@ def batch_walk(ir, consts, args, dims):
                     for x, v in zip(eqn.inputs, vals):
                         if type(v) is IdentitySeed:
                             env[x] = v.materialize()
-                    vals = [x.value if type(x) is Literal else env[x] for x in eqn.inputs]
+                    vals = list(map(read, eqn.inputs))
             if folded is not None:
                 out, out_dims = folded
             elif all(d is None for d in in_dims):
@@ -56,18 +57,13 @@ def batch_walk(ir, consts, args, dims):
                     raise NotImplementedError(f"vmap: the primitive {prim.name} has no batch "
                                               "rule yet")
                 out, out_dims = prim.batch(vals, in_dims, **eqn.params)
-            if prim.multiple_results:
-                env.update(zip(eqn.outvars, out))
-                if out_dims is not None:
-                    bdims.update((v, d) for v, d in zip(eqn.outvars, out_dims) if d is not None)
-            else:
-                env[eqn.outvars[0]] = out
-                if out_dims is not None:
-                    bdims[eqn.outvars[0]] = out_dims
+            env.write(eqn, out)
+            if out_dims is not None:
+                out_dims = out_dims if prim.multiple_results else [out_dims]
+                bdims.update((v, d) for v, d in zip(eqn.outvars, out_dims) if d is not None)
             for v in dead:
                 del env[v]
     finally:
         set_source_hint(previous)
-    outs = [x.value if type(x) is Literal else env[x] for x in ir.outvars]
-    outs = [o.materialize() if type(o) is IdentitySeed else o for o in outs]
-    return outs, [bdims.get(x) if type(x) is Var else None for x in ir.outvars]
+    outs = [o.materialize() if type(o) is IdentitySeed else o for o in map(read, ir.outvars)]
+    return outs, list(map(bdims.get, ir.outvars))

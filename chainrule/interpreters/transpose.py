@@ -13,9 +13,13 @@ last equation of the backward walk that reads it.
 """
 from __future__ import annotations
 
-from ..primitives._ad import LinearInput, Zero, add_tangents
+import numpy as np
+
+from ..primitives._ad import LinearInput, Zero, add_tangents, instantiate
 from ..tracer.core import bind, get_aval, set_source_hint
-from ..tracer.ir import ClosedIR, Literal, Var
+from ..tracer.ir import ClosedIR, Var
+from ..tracer.tracing import trace_to_ir
+from .env import Env
 
 
 def backward_pass(ir, consts, cotangents, release_consts=False):
@@ -26,30 +30,32 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
     each residual is freed right after its last use in the backward walk.
     Returns a list with one cotangent per input (``Zero`` where none).
     """
-    env = dict(zip(ir.constvars, consts))
+    env = Env(ir, consts)      # residuals (and literals): the non-linear values
     if release_consts:
         consts.clear()
+    read = env.read
     linear = set(ir.invars)
     linear_eqns = []
-    last_reader = {}  # residual var -> position in linear_eqns of its first reader
+    # A residual is freed once the backward walk, which runs the linear
+    # equations in reverse, has transposed the last one reading it: that is
+    # its *first* reader in program order.  residual var -> that position.
+    freed_after = {}
     for eqn in ir.eqns:
-        if any(type(x) is Var and x in linear for x in eqn.inputs):
+        if any(x in linear for x in eqn.inputs):
             for x in eqn.inputs:
-                if type(x) is Var and x not in linear and x not in last_reader:
-                    last_reader[x] = len(linear_eqns)
+                if type(x) is Var and x not in linear and x not in freed_after:
+                    freed_after[x] = len(linear_eqns)
             linear.update(eqn.outvars)
             linear_eqns.append(eqn)
         else:  # a residual computation inside the linear program: run it now
-            out = bind(eqn.primitive, *[x.value if type(x) is Literal else env[x]
-                                        for x in eqn.inputs], **eqn.params)
-            env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]))
+            env.write(eqn, bind(eqn.primitive, *map(read, eqn.inputs), **eqn.params))
     release = {}
-    for v, k in last_reader.items():
+    for v, k in freed_after.items():
         release.setdefault(k, []).append(v)
 
     ct_env = {}
     for v, ct in zip(ir.outvars, cotangents):
-        if type(v) is Var and v in linear and type(ct) is not Zero:
+        if v in linear and type(ct) is not Zero:
             ct_env[v] = add_tangents(ct_env.get(v, Zero(v.aval)), ct)
     previous = set_source_hint(None)
     try:
@@ -59,8 +65,7 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
             cts = [ct_env.pop(v, None) for v in eqn.outvars]
             if any(ct is not None for ct in cts):
                 set_source_hint(eqn.source_info)
-                args = [LinearInput(x.aval) if type(x) is Var and x in linear
-                        else (x.value if type(x) is Literal else env[x]) for x in eqn.inputs]
+                args = [LinearInput(x.aval) if x in linear else read(x) for x in eqn.inputs]
                 if prim.multiple_results:
                     ct_out = [Zero(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, cts)]
                 else:
@@ -69,7 +74,7 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
                     raise NotImplementedError(f"reverse mode: the primitive {prim.name} has no "
                                               "transpose rule (it is not linear)")
                 for x, ct in zip(eqn.inputs, prim.transpose(ct_out, *args, **eqn.params)):
-                    if ct is None or type(ct) is Zero or not (type(x) is Var and x in linear):
+                    if ct is None or type(ct) is Zero or x not in linear:
                         continue
                     if get_aval(ct).shape != x.aval.shape:
                         raise AssertionError(f"transpose rule of {prim.name} returned a "
@@ -86,10 +91,6 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
 def transpose_ir(linear: ClosedIR) -> ClosedIR:
     """The transposed (backward) program of a linear ``ClosedIR`` as IR:
     inputs are output cotangents, outputs input cotangents."""
-    import numpy as np
-
-    from ..primitives._ad import instantiate
-    from ..transforms.make_ir import trace_to_ir
 
     def backward(*cts):
         return [instantiate(c) for c in backward_pass(linear.ir, linear.consts, cts)]

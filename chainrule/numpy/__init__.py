@@ -6,6 +6,8 @@ computes with NumPy.  The same functions are reached from plain NumPy code
 (``np.sin(t)``, ``np.sum(t)``, ``t @ W``) through NumPy's dispatch
 protocols (``_dispatch.py``), and produce the same IR.
 """
+import sys as _sys
+
 import numpy as _np
 
 from . import _dispatch, _indexing, _util  # noqa: F401
@@ -76,4 +78,4 @@ def _register_functions():
 
 
 _register_functions()
-_dispatch.install_tracer_methods(__import__(__name__, fromlist=["_"]))
+_dispatch.install_tracer_methods(_sys.modules[__name__])

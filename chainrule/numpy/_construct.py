@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.core import Tracer
-from ._shapes import _holds_tracer, broadcast_arrays, broadcast_to, concatenate, moveaxis, reshape
-from ._util import asarray, cast, dtype_of, shape_of, unsupported
+from ._shapes import broadcast_arrays, broadcast_to, concatenate, moveaxis, reshape
+from ._util import asarray, cast, dtype_of, holds_tracer, shape_of, unsupported
 
 
 def _traced(*args):
-    return any(isinstance(a, Tracer) or (isinstance(a, (list, tuple)) and _holds_tracer(a))
+    return any(isinstance(a, Tracer) or (isinstance(a, (list, tuple)) and holds_tracer(a))
                for a in args)
 
 

@@ -1,4 +1,4 @@
-"""numpy.linalg.norm, vector_norm, matrix_norm and cond, composed of
+"""numpy.linalg.norm, vector_norm and matrix_norm, composed of
 ``chainrule.numpy`` functions in NumPy's own order of operations (so the
 values round as NumPy's do).
 
@@ -21,6 +21,7 @@ import operator
 
 import numpy as np
 
+from ._decompositions import svd
 from ._linalg import dot
 from ._reductions import max as _max, min as _min, sum as _sum
 from ._shapes import moveaxis, ravel, reshape, transpose
@@ -38,7 +39,6 @@ def _safe_root(s, p=2):
 
 
 def _svd_norm(x, row_axis, col_axis, reduce):
-    from .linalg import svd
     y = moveaxis(x, (row_axis, col_axis), (-2, -1))
     return reduce(svd(y, compute_uv=False), axis=-1)
 
@@ -139,15 +139,3 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """numpy.linalg.matrix_norm: ``norm`` over the last two axes."""
     return norm(x, axis=(-2, -1), keepdims=keepdims, ord=ord)
-
-
-def cond(x, p=None):
-    """numpy.linalg.cond: ``s_max / s_min`` for ``p`` None, 2 (``-2``: the
-    inverse), else ``norm(x, p) * norm(inv(x), p)``."""
-    from .linalg import inv, svd
-    x = asarray(x)
-    if p is None or p == 2 or p == -2:
-        s = svd(x, compute_uv=False)
-        first, last = s[..., 0], s[..., -1]
-        return last / first if p == -2 else first / last
-    return multiply(norm(x, p, axis=(-2, -1)), norm(inv(x), p, axis=(-2, -1)))

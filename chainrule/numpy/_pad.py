@@ -20,8 +20,7 @@ import numpy as np
 from .. import primitives as P
 from ..tracer.core import Tracer, bind
 from ..tracer.source import user_source_info, where
-from ._shapes import _holds_tracer
-from ._util import asarray, cast
+from ._util import asarray, cast, holds_tracer
 
 
 def _index_map(mode, n, lo, hi):
@@ -59,7 +58,7 @@ def _constant_values(values, ndim, dtype):
     """The (before, after) padding value of each axis, as 0-d values of the
     array's dtype (tracers stay tracers): NumPy broadcasts
     ``constant_values`` to shape ``(ndim, 2)``."""
-    if isinstance(values, (list, tuple)) and _holds_tracer(values):
+    if isinstance(values, (list, tuple)) and holds_tracer(values):
         # broadcast the nested lists by hand: stacking the tracers only to
         # take them apart again would add equations
         rows = [values] if all(not isinstance(r, (list, tuple)) for r in values) else values

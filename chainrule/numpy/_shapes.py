@@ -10,8 +10,8 @@ from .. import primitives as P
 from ..tracer.core import Tracer, bind
 from ..tracer.errors import ShapeError
 from ..tracer.source import user_source_info, where
-from ._util import (asarray, broadcast_shapes, broadcast_to_shape, cast, normalize_axes,
-                    normalize_axis, shape_of)
+from ._util import (asarray, broadcast_shapes, broadcast_to_shape, cast, holds_tracer,
+                    normalize_axes, normalize_axis, shape_of, stack_nested)
 
 
 def _resolve_shape(newshape, size):
@@ -281,8 +281,8 @@ def array(obj, dtype=None, copy=True, ndmin=0):
     NumPy's own ``array``."""
     if isinstance(obj, Tracer):
         out = obj
-    elif isinstance(obj, (list, tuple)) and _holds_tracer(obj):
-        out = stack([array(o) for o in obj])
+    elif isinstance(obj, (list, tuple)) and holds_tracer(obj):
+        out = stack_nested(obj)
     else:
         return np.array(obj, dtype=dtype, copy=copy, ndmin=ndmin)
     if dtype is not None:
@@ -304,17 +304,6 @@ def copy(a, order="K", subok=False):
     if isinstance(a, Tracer):
         return a
     return np.copy(a, order=order, subok=subok)
-
-
-def _holds_tracer(obj) -> bool:
-    stack_ = [obj]
-    while stack_:
-        x = stack_.pop()
-        if isinstance(x, Tracer):
-            return True
-        if isinstance(x, (list, tuple)):
-            stack_.extend(x)
-    return False
 
 
 def zeros_like(a, dtype=None, shape=None):

@@ -13,7 +13,8 @@ import operator
 
 import numpy as np
 
-from ..primitives import broadcast_in_dim_p, convert_element_type_p
+from ..primitives import (broadcast_in_dim_p, concatenate_p, convert_element_type_p,
+                          expand_dims_p)
 from ..tracer.avals import ShapedArray
 from ..tracer.core import Tracer, bind
 from ..tracer.errors import ShapeError
@@ -22,18 +23,10 @@ from ..tracer.source import user_source_info, where
 _PY_SCALARS = (int, float, complex)
 
 
-def is_array_like(x) -> bool:
-    return isinstance(x, (Tracer, np.ndarray, np.generic, bool, int, float, complex))
-
-
 def shape_of(x):
     if isinstance(x, (Tracer, np.ndarray, np.generic)):
         return x.shape
     return () if type(x) in _PY_SCALARS or type(x) is bool else np.shape(x)
-
-
-def ndim_of(x):
-    return len(shape_of(x))
 
 
 def dtype_of(x):
@@ -43,14 +36,42 @@ def dtype_of(x):
 
 
 def asarray(x):
-    """Tracers stay tracers; everything else becomes a NumPy array (lists of
-    tracers are stacked by ``chainrule.numpy.array``)."""
+    """Tracers stay tracers; nested lists or tuples holding tracers are
+    stacked (``stack_nested``); everything else becomes a NumPy array."""
     if isinstance(x, (Tracer, np.ndarray)):
         return x
-    if isinstance(x, (list, tuple)):
-        from ._shapes import array
-        return array(x)
+    if isinstance(x, (list, tuple)) and holds_tracer(x):
+        return stack_nested(x)
     return np.asarray(x)
+
+
+def holds_tracer(obj) -> bool:
+    """Whether nested lists/tuples ``obj`` hold a tracer anywhere."""
+    todo = [obj]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Tracer):
+            return True
+        if isinstance(x, (list, tuple)):
+            todo.extend(x)
+    return False
+
+
+def stack_nested(obj):
+    """``numpy.array`` of nested lists/tuples holding tracers: each level's
+    elements, of one shape, get a new leading axis (``expand_dims``) and are
+    joined (``concatenate``, in their common dtype)."""
+    items = [stack_nested(o) if isinstance(o, (list, tuple)) and holds_tracer(o)
+             else o if isinstance(o, Tracer) else np.asarray(o) for o in obj]
+    if not items:
+        raise ValueError("need at least one array to stack")
+    shapes = {a.shape for a in items}
+    if len(shapes) != 1:
+        raise ShapeError(f"all input arrays must have the same shape, got {sorted(shapes)}"
+                         f"{where(user_source_info())}")
+    dtype = np.result_type(*[a.dtype for a in items])
+    parts = [cast(bind(expand_dims_p, a, dimensions=(0,)), dtype) for a in items]
+    return parts[0] if len(parts) == 1 else bind(concatenate_p, *parts, axis=0)
 
 
 _WEAK_KIND = {"f": float, "i": int, "c": complex}

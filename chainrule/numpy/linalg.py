@@ -6,7 +6,8 @@ decompositions (``_decompositions.py``: ``cholesky``, ``qr``, ``eigh``,
 ``svd``, ``pinv``, and ``lstsq``/``matrix_rank`` built on them) are
 primitives of their own; the rest composes those with the products of
 ``_linalg.py`` (``matrix_power``, ``multi_dot``, ``tensorsolve``, ...).
-Norms and ``cond`` live in ``_norms.py``.
+Norms live in ``_norms.py``; ``cond`` (here) is a norm of ``a`` times one
+of its inverse.
 
 Like NumPy, every function takes stacks of matrices (leading batch axes,
 broadcast where NumPy broadcasts), computes integer input in float64 and
@@ -33,8 +34,9 @@ from ._decompositions import (EighResult, LinAlgError, QRResult, SlogdetResult, 
                               SVDResult, cholesky, eigh, eigvalsh, linalg_dtype, lstsq,
                               matrices, matrix_rank, pinv, qr, svd, svdvals)
 from ._linalg import cross as _cross, dot, matmul, tensordot as _tensordot, vecdot  # noqa: F401
-from ._norms import cond, matrix_norm, norm, vector_norm  # noqa: F401
+from ._norms import matrix_norm, norm, vector_norm  # noqa: F401
 from ._shapes import expand_dims, matrix_transpose, reshape, squeeze, transpose  # noqa: F401
+from ._ufuncs import multiply
 from ._util import asarray, broadcast_shapes, broadcast_to_shape, cast, unsupported
 
 
@@ -73,6 +75,17 @@ def det(a):
     Jacobi's ``det(a) tr(a^{-1} da)``, which needs a non-singular ``a``."""
     sign, logabsdet = slogdet(a)
     return bind(P.mul_p, sign, bind(P.exp_p, logabsdet))
+
+
+def cond(x, p=None):
+    """numpy.linalg.cond: ``s_max / s_min`` for ``p`` None, 2 (``-2``: the
+    inverse), else ``norm(x, p) * norm(inv(x), p)``."""
+    x = asarray(x)
+    if p is None or p == 2 or p == -2:
+        s = svd(x, compute_uv=False)
+        first, last = s[..., 0], s[..., -1]
+        return last / first if p == -2 else first / last
+    return multiply(norm(x, p, axis=(-2, -1)), norm(inv(x), p, axis=(-2, -1)))
 
 
 def matrix_power(a, n):

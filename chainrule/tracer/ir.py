@@ -10,39 +10,29 @@
 Interpreters (``chainrule/interpreters``) are loops over ``ir.eqns``.  An IR
 never nests other than through params (a control-flow body is an ``IR`` value
 inside a param), so nothing here recurses over a program.
+
+This module imports nothing above the tracer.  The conveniences of a
+``ClosedIR`` that need the floors above it (``eval`` runs the evaluate
+interpreter, ``cost`` counts flops, ``draw`` and the Jupyter displays draw
+it) call functions that the package's ``__init__`` lends the IR with
+``provide`` when chainrule is imported.
 """
 from __future__ import annotations
 
-import numpy as np
-
-from .avals import ShapedArray, aval_of_value
+from .atoms import Literal, Var, literal_or_none  # noqa: F401  (the IR's atoms, re-exported)
 from .errors import ShapeError
+from .printer import pp_equation, pp_ir
+
+# name -> function, lent by the floors above (see ``provide``)
+_PROVIDED: dict = {}
 
 
-class Var:
-    """An SSA variable.  It has no name: the printer names variables in order
-    of definition, so the same IR always prints the same text."""
-
-    __slots__ = ("aval", "__weakref__")
-
-    def __init__(self, aval: ShapedArray):
-        self.aval = aval
-
-    def __repr__(self):
-        return f"Var({self.aval.str_short()})"
-
-
-class Literal:
-    """A scalar constant that the printer writes inline, as ``2.0:f64[]``."""
-
-    __slots__ = ("value", "aval")
-
-    def __init__(self, value):
-        self.value = value  # a NumPy scalar of the literal's dtype
-        self.aval = aval_of_value(value)
-
-    def __repr__(self):
-        return f"Literal({self.value}:{self.aval.str_short()})"
+def provide(**functions):
+    """Lend the IR classes functions of the floors above the tracer:
+    ``evaluate(closed, *args)``, ``cost(ir)``, ``draw(closed, *args, **options)``,
+    ``svg(closed)``, ``html(closed)``, ``mimebundle(closed)``.  The package's
+    ``__init__`` calls it once, so the IR imports nothing above itself."""
+    _PROVIDED.update(functions)
 
 
 class Equation:
@@ -58,14 +48,13 @@ class Equation:
         self.source_info = source_info
 
     def __repr__(self):
-        from .printer import pp_equation
         return pp_equation(self)
 
 
 class IR:
     """A program: ``{ lambda constvars ; invars. let eqns in (outvars) }``."""
 
-    __slots__ = ("constvars", "invars", "eqns", "outvars", "_last_uses")
+    __slots__ = ("constvars", "invars", "eqns", "outvars", "_last_uses", "_literals")
 
     def __init__(self, constvars, invars, eqns, outvars):
         self.constvars = list(constvars)
@@ -73,6 +62,7 @@ class IR:
         self.eqns = list(eqns)
         self.outvars = list(outvars)  # Var | Literal
         self._last_uses = None
+        self._literals = None
 
     @property
     def in_avals(self):
@@ -104,6 +94,22 @@ class IR:
             dead_after.reverse()
             self._last_uses = dead_after
         return self._last_uses
+
+    def literals(self) -> dict:
+        """Each ``Literal`` the program reads, with its value.  An interpreter
+        starts its environment from this table, so that every atom, variable
+        or literal, is read with one lookup.  Computed once and cached."""
+        if self._literals is None:
+            table = {}
+            for eqn in self.eqns:
+                for x in eqn.inputs:
+                    if type(x) is Literal:
+                        table[x] = x.value
+            for x in self.outvars:
+                if type(x) is Literal:
+                    table[x] = x.value
+            self._literals = table
+        return self._literals
 
     def without_dead_code(self) -> "IR":
         """This program without the equations no output depends on (dead code
@@ -169,13 +175,12 @@ class IR:
         return True
 
     def pretty(self, source_info: bool = False) -> str:
-        from .printer import pp_ir
         return pp_ir(self, source_info=source_info)
 
     def cost(self):
-        """The flops of this program (``interpreters/cost.py``)."""
-        from ..interpreters.cost import ir_cost
-        return ir_cost(self)
+        """The flops of this program, in total and by primitive
+        (``interpreters/cost.py``)."""
+        return _PROVIDED["cost"](self)
 
     def __str__(self):
         return self.pretty()
@@ -229,41 +234,13 @@ class ClosedIR:
         return ClosedIR(ir, [value[v] for v in ir.constvars], self.in_tree, self.out_tree,
                         self.static_argnums, self.num_args)
 
-    def flatten_args(self, args):
-        """The array leaves of ``args`` (the traced function's arguments, the
-        static ones given again or left out), checked against the program's
-        inputs: their structure, number and shapes."""
-        from .core import get_aval
-        from .pytree import tree_flatten
-        if self.num_args is not None and self.static_argnums and len(args) == self.num_args:
-            args = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
-        flat, tree = tree_flatten(tuple(args))
-        if self.in_tree is not None and tree != self.in_tree:
-            raise ShapeError(f"ClosedIR: arguments have structure {tree}, "
-                             f"but the program was traced for {self.in_tree}")
-        if len(flat) != len(self.ir.invars):
-            raise ShapeError(f"ClosedIR: expected {len(self.ir.invars)} array "
-                             f"arguments, got {len(flat)}")
-        for k, (x, v) in enumerate(zip(flat, self.ir.invars)):
-            aval = get_aval(x)
-            if aval.shape != v.aval.shape:
-                raise ShapeError(f"ClosedIR: array argument {k} has shape {aval.shape}, "
-                                 f"but the program was traced for {v.aval.str_short()}; "
-                                 "trace it again for the new shape")
-        return flat
-
     def eval(self, *args):
         """Run the program on ``args`` (the traced function's arguments; the
         static ones may be given again or left out) and return its output
         structure.  Tracers among ``args`` stage the program into their trace.
+        (The evaluate interpreter, ``interpreters/evaluate.py``.)
         """
-        from ..interpreters.evaluate import eval_ir
-        from .pytree import tree_unflatten
-        flat = self.flatten_args(args)
-        outs = eval_ir(self.ir, self.consts, flat)
-        if self.out_tree is None:
-            return outs
-        return tree_unflatten(self.out_tree, outs)
+        return _PROVIDED["evaluate"](self, *args)
 
     __call__ = eval
 
@@ -284,7 +261,7 @@ class ClosedIR:
     def _repr_markdown_(self):
         return "```\n" + self.ir.pretty() + "\n```"
 
-    # -- pictures (``interpreters/draw.py``; imported on use) --------------------
+    # -- pictures (``interpreters/draw.py``, which imports graphviz on first use) --
     def draw(self, *args, grad=False, rankdir="TB", max_elements=8):
         """A Graphviz drawing of the program: an ``IRDrawing``, which is a
         ``graphviz.Digraph`` (``.source`` is DOT text, ``.svg()`` renders it,
@@ -299,31 +276,17 @@ class ClosedIR:
         to it); arrays of more than ``max_elements`` elements show their
         range.  ``rankdir``: ``"TB"`` top to bottom, ``"LR"`` left to right.
         """
-        from ..transforms.views import draw_closed_ir
-        return draw_closed_ir(self, *args, grad=grad, rankdir=rankdir, max_elements=max_elements)
+        return _PROVIDED["draw"](self, *args, grad=grad, rankdir=rankdir,
+                                 max_elements=max_elements)
 
     def _repr_svg_(self):
         """The drawing as SVG (None without Graphviz's ``dot``)."""
-        from ..interpreters.draw import closed_ir_svg
-        return closed_ir_svg(self)
+        return _PROVIDED["svg"](self)
 
     def _repr_html_(self):
         """The text, with the drawing beside it for a small program."""
-        from ..interpreters.draw import closed_ir_html
-        return closed_ir_html(self)
+        return _PROVIDED["html"](self)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         # Jupyter asks for every format at once: render the drawing only once
-        from ..interpreters.draw import closed_ir_mimebundle
-        return closed_ir_mimebundle(self)
-
-
-def literal_or_none(x):
-    """A ``Literal`` for a Python or NumPy scalar (or 0-d array), else None."""
-    if isinstance(x, (bool, int, float, complex)):
-        return Literal(np.asarray(x)[()])
-    if isinstance(x, np.generic):
-        return Literal(x)
-    if isinstance(x, np.ndarray) and x.ndim == 0:
-        return Literal(x[()])
-    return None
+        return _PROVIDED["mimebundle"](self)

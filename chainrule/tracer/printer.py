@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .atoms import Literal
 from .avals import short_dtype
 
 
@@ -36,7 +37,6 @@ class _Names:
         return name
 
     def read(self, x) -> str:
-        from .ir import Literal
         if type(x) is Literal:
             return f"{_literal_text(x.value)}:{x.aval.str_short()}"
         name = self.names.get(x)
@@ -47,14 +47,18 @@ def _literal_text(value) -> str:
     return str(value[()] if isinstance(value, np.ndarray) else value)
 
 
+def _is_program(value) -> bool:
+    """An ``IR`` or ``ClosedIR`` in a param (a control-flow body), known by
+    its equations: ``ir.py`` imports this module, so it is not imported here."""
+    return hasattr(value, "eqns")
+
+
 def _param_text(value, names, indent, source_info):
-    from .ir import IR, ClosedIR
-    if isinstance(value, (IR, ClosedIR)):
-        ir = value.ir if isinstance(value, ClosedIR) else value
-        return "\n" + _pp_block(ir, names, indent + 8, source_info)
+    if _is_program(value):
+        return "\n" + _pp_block(getattr(value, "ir", value), names, indent + 8, source_info)
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return short_dtype(value)
-    if isinstance(value, tuple) and any(isinstance(v, (IR, ClosedIR)) for v in value):
+    if isinstance(value, tuple) and any(_is_program(v) for v in value):
         return "(" + "".join(_param_text(v, names, indent, source_info) for v in value) + ")"
     if callable(value) and hasattr(value, "__name__"):
         return value.__name__

@@ -4,7 +4,7 @@ check_grads; and the views draw and ad_stages (``views.py``, imported on use
 because it needs graphviz)."""
 from .ad import (grad, jvp, linear_transpose, linearize, stop_gradient,  # noqa: F401
                  value_and_grad, vjp)
-from .make_ir import make_ir, trace, trace_to_ir  # noqa: F401
+from .make_ir import make_ir  # noqa: F401
 from .check_grads import GradientCheckError, check_grads  # noqa: F401
 from .jacfwd_jacrev import hessian, jacfwd, jacrev  # noqa: F401
 from .vmap import vmap  # noqa: F401

@@ -34,7 +34,7 @@ from ..tracer.avals import is_float, short_dtype
 from ..tracer.core import Tracer, get_aval, new_trace
 from ..tracer.ir import ClosedIR, Var
 from ..tracer.pytree import tree_flatten, tree_unflatten
-from .make_ir import _check_leaf, flat_outputs, new_args, trace_to_ir
+from ..tracer.tracing import check_leaf, flat_outputs, new_args, trace_to_ir
 
 
 class _Traced:
@@ -50,7 +50,7 @@ def _forward(f, args, make_tangents, name):
     """Trace ``f(*args)`` concretely, pushing the tangents
     ``make_tangents(in_avals)`` (one per array leaf) through every equation."""
     flat, in_tree = tree_flatten(tuple(args))
-    flat = [_check_leaf(x, name) for x in flat]
+    flat = [check_leaf(x, name) for x in flat]
     forward = ForwardMode()
     with new_trace(name, concrete=True, on_equation=forward) as tr:
         tracers = new_args(tr, flat)

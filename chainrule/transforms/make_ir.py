@@ -1,92 +1,15 @@
 """``make_ir(f)(*args)``: trace ``f`` into a ``ClosedIR``.
 
-``trace_to_ir`` is the one tracing entry point every transform uses: it
-flattens the pytree arguments, makes one tracer per array leaf on a fresh
-trace (abstract for ``make_ir`` and ``jit``, concrete for the AD
-transforms), calls ``f``, and closes the trace over its outputs.
+The tracing itself (``trace``, ``trace_to_ir``: pytree arguments flattened,
+one tracer per array leaf, the trace closed over the outputs) lives with the
+tracer, in ``tracer/tracing.py``; ``make_ir`` traces abstractly, with shapes
+and dtypes only.
 """
 from __future__ import annotations
 
 import functools
 
-import numpy as np
-
-from ..tracer.avals import ShapedArray
-from ..tracer.core import Tracer, get_aval, new_trace
-from ..tracer.ir import ClosedIR
-from ..tracer.pytree import tree_flatten, tree_unflatten
-from ..tracer.source import user_source_info, where
-
-
-def _check_leaf(x, what):
-    if isinstance(x, (Tracer, ShapedArray)) or isinstance(
-            x, (np.ndarray, np.generic, bool, int, float, complex)):
-        return x
-    raise TypeError(f"{what}: {type(x).__name__} is not an array; chainrule traces "
-                    "NumPy arrays, Python numbers and pytrees (tuples, lists, dicts) of them"
-                    f"{where(user_source_info())}")
-
-
-def _normalize_static(static_argnums, nargs):
-    if isinstance(static_argnums, int):
-        static_argnums = (static_argnums,)
-    out = []
-    for i in static_argnums:
-        if not -nargs <= i < nargs:
-            raise ValueError(f"static_argnums {i} is out of range for {nargs} arguments")
-        out.append(i % nargs)
-    return tuple(sorted(set(out)))
-
-
-def trace(f, args, *, static_argnums=(), concrete=False, name="make_ir", kwargs=None):
-    """Trace ``f(*args, **kwargs)``; return ``(closed_ir, values)``.
-
-    On a concrete trace each input tracer carries its argument's value, so
-    values are computed while tracing and ``values`` maps every var of the
-    IR to its value (NumPy, or a tracer of an enclosing trace); on an
-    abstract trace only avals are known and ``values`` is None.
-    """
-    static = _normalize_static(static_argnums, len(args))
-    dynamic = tuple(a for i, a in enumerate(args) if i not in static)
-    flat, in_tree = tree_flatten(dynamic)
-    flat = [_check_leaf(x, name) for x in flat]
-    with new_trace(name, concrete) as tr:
-        tracers = new_args(tr, flat)
-        dyn_args = iter(tree_unflatten(in_tree, tracers))
-        full = [a if i in static else next(dyn_args) for i, a in enumerate(args)]
-        out_flat, out_tree = flat_outputs(f(*full, **(kwargs or {})), f, name)
-        ir, consts = tr.to_ir(out_flat)
-    return ClosedIR(ir, consts, in_tree, out_tree, static, len(args)), tr.values
-
-
-def new_args(tr, flat):
-    """One input tracer of ``tr`` per array leaf (with its value, on a
-    concrete trace: an enclosing trace's tracer is its own value)."""
-    tracers = []
-    for x in flat:
-        if isinstance(x, ShapedArray):  # only a shape and dtype: abstract tracing
-            tracers.append(tr.new_arg(x, None))
-            continue
-        aval = get_aval(x)
-        value = x if isinstance(x, Tracer) else np.asarray(x)
-        # a Python number stays "weak" for dtype promotion, as in NumPy
-        weak = type(x) in (int, float, complex) or (isinstance(x, Tracer) and x.aval.weak_type)
-        tracers.append(tr.new_arg(ShapedArray(aval.shape, aval.dtype, weak), value))
-    return tracers
-
-
-def flat_outputs(out, f, name):
-    """The output leaves of a traced function, checked to be arrays."""
-    out_flat, out_tree = tree_flatten(out)
-    what = f"{name}: the output of {getattr(f, '__name__', 'f')}"
-    return [_check_leaf(x, what) for x in out_flat], out_tree
-
-
-def trace_to_ir(f, args, *, static_argnums=(), concrete=False, name="make_ir",
-                kwargs=None) -> ClosedIR:
-    """Trace ``f(*args, **kwargs)`` and return its ``ClosedIR`` (see ``trace``)."""
-    return trace(f, args, static_argnums=static_argnums, concrete=concrete, name=name,
-                 kwargs=kwargs)[0]
+from ..tracer.tracing import trace_to_ir
 
 
 def make_ir(f, static_argnums=()):

@@ -33,7 +33,7 @@ from ..tracer.pytree import tree_flatten, tree_unflatten
 from . import planner
 from .ad import _linearize
 from .jacfwd_jacrev import _assemble, _diff_function, jacfwd, jacrev
-from .make_ir import new_args, trace_to_ir
+from ..tracer.tracing import new_args, trace_to_ir
 from .plan_execution import _Chain
 
 MIXED_MARGIN = 1.25   # "auto" takes a mixed plan only if predicted this much cheaper

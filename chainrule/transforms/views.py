@@ -27,14 +27,14 @@ import html
 import numpy as np
 
 from ..interpreters.draw import _inline_svg, dot_available, draw_ir, draw_programs
+from ..interpreters.env import Env
 from ..interpreters.jvp import jvp_ir
 from ..interpreters.transpose import transpose_ir
 from ..primitives.elementwise import add_p
 from ..tracer.avals import is_float
 from ..tracer.core import bind
-from ..tracer.ir import Literal
+from ..tracer.tracing import flatten_args, trace
 from .ad import linearize, vjp
-from .make_ir import trace
 
 
 def _all_vars(ir):
@@ -46,14 +46,15 @@ def _all_vars(ir):
 
 
 def evaluate_keeping_values(ir, consts, args, perturbations=None) -> dict:
-    """Run ``ir`` and return the value of every variable (``{Var: value}``).
+    """Run ``ir`` and return the value of every variable (an ``Env``: ``{Var: value}``,
+    literals included).
 
     Unlike the evaluate interpreter, which frees each value after its last
     use, this keeps them all: it is for looking at small programs.  With
     ``perturbations`` (``{Var: array}``), each such variable's value has its
     perturbation added right after it is defined (see the module docstring).
     """
-    env = {}
+    env = Env(ir)
 
     def define(v, x):
         e = perturbations.get(v) if perturbations else None
@@ -64,8 +65,7 @@ def evaluate_keeping_values(ir, consts, args, perturbations=None) -> dict:
     for v, x in zip(ir.invars, args):
         define(v, x)
     for eqn in ir.eqns:
-        out = bind(eqn.primitive, *[x.value if type(x) is Literal else env[x]
-                                    for x in eqn.inputs], **eqn.params)
+        out = bind(eqn.primitive, *map(env.read, eqn.inputs), **eqn.params)
         for v, x in zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]):
             define(v, x)
     return env
@@ -77,7 +77,7 @@ def _output_total(ir, env):
     for x in ir.outvars:
         if not is_float(x.aval.dtype):
             continue
-        value = x.value if type(x) is Literal else env[x]
+        value = env.read(x)
         s = value.sum() if hasattr(value, "sum") else value
         total = s if total is None else total + s
     return total
@@ -106,7 +106,7 @@ def variable_cotangents(ir, consts, args) -> dict:
 
 
 def _flat_args(closed, args):
-    return [np.asarray(x, v.aval.dtype) for x, v in zip(closed.flatten_args(args),
+    return [np.asarray(x, v.aval.dtype) for x, v in zip(flatten_args(closed, args),
                                                         closed.ir.invars)]
 
 

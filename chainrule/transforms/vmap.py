@@ -12,13 +12,12 @@ from __future__ import annotations
 import functools
 
 from ..interpreters.batch import batch_walk
-from ..primitives._batch import IdentitySeed
-from ..primitives._batch import moveaxis
+from ..primitives._batch import IdentitySeed, bdim_to_front, moveaxis
 from ..tracer.avals import ShapedArray
 from ..tracer.core import get_aval
 from ..tracer.pytree import tree_flatten, tree_unflatten
 from ..tracer.source import user_source_info, where
-from .make_ir import trace_to_ir
+from ..tracer.tracing import trace_to_ir
 
 
 def _axes_per_leaf(prefix, tree, what):
@@ -55,12 +54,11 @@ def vmap(f, in_axes=0, out_axes=0):
     @functools.wraps(f)
     def vmapped(*args, **kwargs):
         g = functools.partial(f, **kwargs) if kwargs else f
-        spec = in_axes if not isinstance(in_axes, tuple) else in_axes
-        if isinstance(spec, tuple) and len(spec) != len(args):
-            raise ValueError(f"vmap in_axes has {len(spec)} entries but the function was "
+        if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+            raise ValueError(f"vmap in_axes has {len(in_axes)} entries but the function was "
                              f"called with {len(args)} positional arguments")
         flat, in_tree = tree_flatten(args)
-        axes = _axes_per_leaf(spec, args, "in_axes")
+        axes = _axes_per_leaf(in_axes, args, "in_axes")
         size, examples, dims = None, [], []
         for x, axis in zip(flat, axes):
             aval = (ShapedArray((x.size,) + x.shape, x.dtype) if type(x) is IdentitySeed
@@ -93,7 +91,6 @@ def vmap(f, in_axes=0, out_axes=0):
                 results.append(x)
                 continue
             if d is None:  # the same for every example: repeat it along the batch
-                from ..primitives._batch import bdim_to_front
                 x, d = bdim_to_front(x, None, size), 0
             target = _check_axis(target, get_aval(x).ndim, "out_axes")
             results.append(moveaxis(x, d, target))
