@@ -1,7 +1,17 @@
-"""Fixtures shared by the tests that prove nothing recurses over a program."""
+"""Fixtures shared by the tests that prove nothing recurses over a program,
+and ``current_trace`` for the tests that look at the stack of traces."""
 import sys
 
 import pytest
+
+from chainrule.tracer import core
+
+
+def current_trace():
+    """The innermost active trace, or None outside any tracing (read off the
+    tracer's stack of traces)."""
+    stack = core._trace_stack.get()
+    return stack[-1] if stack else None
 
 DEFAULT_RECURSION_LIMIT = 1000  # CPython's default
 

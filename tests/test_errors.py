@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.tracer.core import current_trace
+from conftest import current_trace
 from chainrule.tracer.tracing import trace_to_ir
 
 THIS_FILE = os.path.basename(__file__)

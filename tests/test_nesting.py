@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.tracer.core import Primitive, Tracer, current_trace
+from chainrule.tracer.core import Primitive, Tracer
 from chainrule.tracer.tracing import trace_to_ir
+from conftest import current_trace
 
 THIS_FILE = os.path.basename(__file__)
 

@@ -102,12 +102,6 @@ _trace_stack: contextvars.ContextVar = contextvars.ContextVar("chainrule_traces"
 _hints = threading.local()  # the source location interpreters re-trace under
 
 
-def current_trace():
-    """The innermost active trace, or None outside any tracing."""
-    stack = _trace_stack.get()
-    return stack[-1] if stack else None
-
-
 def bind(prim: Primitive, *args, **params):
     """Apply ``prim`` to ``args``: the innermost trace owning one of the
     arguments records an equation; without tracers, NumPy computes.  See the
