@@ -63,29 +63,33 @@ def _is_package(name, modules):
     return modules[name].name == "__init__.py"
 
 
+def imported_modules(node, here: str, modules) -> list:
+    """The modules an ``import`` or ``from ... import`` statement in the
+    package ``here`` imports: ``from X import a`` imports the module ``X.a``
+    when there is one, else ``X`` (its ``__init__`` when ``X`` is a package)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if node.level:
+        base = here.split(".")
+        base = base[:len(base) - node.level + 1]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    return [f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target
+            for a in node.names]
+
+
 def read_imports(root: pathlib.Path, package: str = "chainrule") -> dict:
     """``{module: [(imported module, line), ...]}``: the package's own modules
-    each module imports, anywhere in it (function bodies included).
-    ``from X import a`` imports the module ``X.a`` when there is one, else
-    ``X`` (its ``__init__`` when ``X`` is a package)."""
+    each module imports, anywhere in it (function bodies included)."""
     modules = module_files(root, package)
     imports = {}
     for name, path in modules.items():
         here = name if _is_package(name, modules) else name.rpartition(".")[0]
         found = []
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                found += [(a.name, node.lineno) for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = here.split(".")
-                    base = base[:len(base) - node.level + 1]
-                    target = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    target = node.module or ""
-                for a in node.names:
-                    sub = f"{target}.{a.name}"
-                    found.append((sub if sub in modules else target, node.lineno))
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                found += [(t, node.lineno) for t in imported_modules(node, here, modules)]
             elif (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))
                   and getattr(node.func, "id", getattr(node.func, "attr", None))
                   in ("__import__", "import_module")):

@@ -1,5 +1,8 @@
-"""Fixtures shared by the tests that prove nothing recurses over a program,
-and ``current_trace`` for the tests that look at the stack of traces."""
+"""Fixtures shared by the tests that prove nothing recurses over a program;
+``current_trace`` for the tests that look at the stack of traces;
+``load_script`` for the tests of what ``scripts/`` generate."""
+import importlib.util
+import pathlib
 import sys
 
 import pytest
@@ -12,6 +15,15 @@ def current_trace():
     tracer's stack of traces)."""
     stack = core._trace_stack.get()
     return stack[-1] if stack else None
+
+
+def load_script(name):
+    """The module ``scripts/<name>.py``."""
+    path = pathlib.Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 DEFAULT_RECURSION_LIMIT = 1000  # CPython's default
 

@@ -9,7 +9,6 @@ NumPy functions it lists as unsupported are called on tracers.
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import pathlib
 import re
 
@@ -22,18 +21,11 @@ import chainrule.scipy.linalg as csl
 import chainrule.scipy.special as csp
 from chainrule.numpy import _dispatch, _ufuncs
 from chainrule.primitives import all_primitives
+from conftest import load_script
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "numpy-coverage.md"
 REGENERATE = ".venv/bin/python scripts/make_coverage.py"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("make_coverage",
-                                                  ROOT / "scripts" / "make_coverage.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +60,8 @@ def test_page_is_up_to_date(page):
     recorded = re.search(r"\(NumPy ([^:]+):", page).group(1)
     if recorded != np.__version__:
         pytest.skip(f"the page was generated with NumPy {recorded}, this is {np.__version__}")
-    diff = list(difflib.unified_diff(page.splitlines(), _load_script().render().splitlines(),
+    regenerated = load_script("make_coverage").render()
+    diff = list(difflib.unified_diff(page.splitlines(), regenerated.splitlines(),
                                      "docs/numpy-coverage.md", "regenerated", lineterm=""))
     assert not diff, (f"docs/numpy-coverage.md is out of date: run `{REGENERATE}`\n"
                       + "\n".join(diff[:40]))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from conftest import current_trace
 from chainrule.tracer.tracing import trace_to_ir
+from conftest import current_trace
 
 THIS_FILE = os.path.basename(__file__)
 

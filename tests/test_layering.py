@@ -9,24 +9,17 @@ that breaks either rule; and docs/layering.md is the page it generates.
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import pathlib
 import shutil
 
 import pytest
 
+from conftest import load_script
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("make_layering",
-                                                  ROOT / "scripts" / "make_layering.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-layering = _load_script()
+layering = load_script("make_layering")
 
 
 def test_no_import_points_up():

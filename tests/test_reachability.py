@@ -22,7 +22,9 @@ import chainrule.numpy
 import chainrule.numpy.linalg
 import chainrule.scipy.linalg
 import chainrule.scipy.special
+from conftest import load_script
 
+layering = load_script("make_layering")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PUBLIC = (chainrule, chainrule.numpy, chainrule.numpy.linalg, chainrule.scipy.linalg,
           chainrule.scipy.special)
@@ -37,20 +39,8 @@ def _imported_modules(node, name, is_package, modules):
     """The package's modules one import statement imports (with the parent
     packages Python runs on the way)."""
     here = name if is_package else name.rpartition(".")[0]
-    targets = []
-    if isinstance(node, ast.Import):
-        targets = [a.name for a in node.names]
-    else:
-        if node.level:
-            base = here.split(".")
-            base = base[:len(base) - node.level + 1]
-            target = ".".join(base + ([node.module] if node.module else []))
-        else:
-            target = node.module or ""
-        targets = [f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target
-                   for a in node.names]
     found = set()
-    for t in targets:
+    for t in layering.imported_modules(node, here, modules):
         parts = t.split(".")
         found.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
     return found & set(modules)

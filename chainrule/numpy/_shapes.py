@@ -10,8 +10,8 @@ from .. import primitives as P
 from ..tracer.core import Tracer, bind
 from ..tracer.errors import ShapeError
 from ..tracer.source import user_source_info, where
-from ._util import (asarray, broadcast_shapes, broadcast_to_shape, cast, holds_tracer,
-                    normalize_axes, normalize_axis, shape_of, stack_nested)
+from ._util import (asarray, broadcast_shapes, broadcast_to_shape, cast, check_stackable,
+                    holds_tracer, normalize_axes, normalize_axis, shape_of, stack_nested)
 
 
 def _resolve_shape(newshape, size):
@@ -158,12 +158,7 @@ def concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind")
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """numpy.stack: ``expand_dims`` each, then ``concatenate``."""
     arrays = [asarray(a) for a in arrays]
-    if not arrays:
-        raise ValueError("need at least one array to stack")
-    shapes = {a.shape for a in arrays}
-    if len(shapes) != 1:
-        raise ShapeError(f"all input arrays must have the same shape, got {sorted(shapes)}"
-                         f"{where(user_source_info())}")
+    check_stackable(arrays)
     axis = normalize_axis(axis, arrays[0].ndim + 1)
     return concatenate([expand_dims(a, axis) for a in arrays], axis=axis, out=out, dtype=dtype)
 

@@ -57,18 +57,23 @@ def holds_tracer(obj) -> bool:
     return False
 
 
+def check_stackable(arrays):
+    """``numpy.stack``'s checks: at least one array, all of one shape."""
+    if not arrays:
+        raise ValueError("need at least one array to stack")
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1:
+        raise ShapeError(f"all input arrays must have the same shape, got {sorted(shapes)}"
+                         f"{where(user_source_info())}")
+
+
 def stack_nested(obj):
     """``numpy.array`` of nested lists/tuples holding tracers: each level's
     elements, of one shape, get a new leading axis (``expand_dims``) and are
     joined (``concatenate``, in their common dtype)."""
     items = [stack_nested(o) if isinstance(o, (list, tuple)) and holds_tracer(o)
              else o if isinstance(o, Tracer) else np.asarray(o) for o in obj]
-    if not items:
-        raise ValueError("need at least one array to stack")
-    shapes = {a.shape for a in items}
-    if len(shapes) != 1:
-        raise ShapeError(f"all input arrays must have the same shape, got {sorted(shapes)}"
-                         f"{where(user_source_info())}")
+    check_stackable(items)
     dtype = np.result_type(*[a.dtype for a in items])
     parts = [cast(bind(expand_dims_p, a, dimensions=(0,)), dtype) for a in items]
     return parts[0] if len(parts) == 1 else bind(concatenate_p, *parts, axis=0)
