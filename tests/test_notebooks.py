@@ -1,6 +1,6 @@
 """The notebooks in notebooks/: each executes top to bottom without error in
 under two minutes, in a kernel running this very Python (so with the
-project's own dependencies only), and each is written as SPEC.md asks:
+project's own dependencies only), and each is written as a notebook of the project should be:
 it says what it teaches at the top, imports only chainrule, NumPy,
 matplotlib and the standard library, uses chainrule's public names only,
 checks its claims with asserts, and is stored with its outputs.

@@ -1,6 +1,6 @@
-"""Golden tests of the IR text (SPEC.md, "The IR text").
+"""Golden tests of the IR text (docs/api.md, "The IR text").
 
-Every expected text below was written by hand from SPEC.md and the lowering
+Every expected text below was written by hand from that description and the lowering
 rules of ``chainrule.numpy`` (scalar constants stay inline literals of the
 promoted dtype, broadcasting becomes ``broadcast_in_dim``, ``keepdims`` an
 ``expand_dims``, slices ``rev`` + ``slice`` + ``squeeze``, integer-array

@@ -1,7 +1,6 @@
 """A program of 100,000 equations traces, prints, checks and evaluates at
-Python's default recursion limit (SPEC.md: "the IR is a flat list of
-equations ... a program of 10^5 equations works without touching Python's
-recursion limit").
+Python's default recursion limit: the IR is a flat list of equations, and
+nothing recurses over it.
 
 Not a timed test: how fast this goes is measured in
 benchmarks/bench_scaling.py.  Inputs are scalars so the work is per

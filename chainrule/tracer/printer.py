@@ -1,4 +1,4 @@
-"""The IR's text form (SPEC.md, "The IR text").
+"""The IR's text form (docs/api.md, "The IR text").
 
     { lambda a:f64[3] ; b:f64[3] c:f64[3]. let
         d:f64[3] = mul b c
