@@ -172,7 +172,7 @@ REFERENCES = {
 }
 
 
-# -- issue 4, group A references (elementwise, cumulative, sorting), each
+# -- references for elementwise, cumulative and sorting primitives, each
 # written from its definition in float64, not with the NumPy function the
 # implementation calls
 def _logaddexp_ref(x, y):
@@ -235,7 +235,8 @@ REFERENCES.update({
 })
 
 
-# -- issue 4, group B references: one element of ``indices`` at a time, in order
+# -- references for the indexing primitives (scatter_min, scatter_max): one
+# element of ``indices`` at a time, in order
 def _scatter_extremum_ref(pick):
     def ref(operand, indices, updates, *, axis):
         out = operand.copy()
@@ -251,7 +252,7 @@ REFERENCES["scatter_min"] = _scatter_extremum_ref(np.minimum)
 REFERENCES["scatter_max"] = _scatter_extremum_ref(np.maximum)
 
 
-# -- issue 4, group C references (linear algebra): independent algorithms in
+# -- references for the linear-algebra primitives: independent algorithms in
 # float64 (lstsq for solve, hand-written elimination, Cholesky and Householder
 # QR), except the signs of eigen- and singular vectors, which are LAPACK's own
 # choice and so come from LAPACK's eigh/svd (their values from other drivers)
@@ -586,7 +587,7 @@ CASES = {
         case(f64(2, 0), f64(0, 2), dimension_numbers=(((1,), (0,)), ((), ()))),        # empty sum
         case(f64(2, 3), Const(f64(3, 4)), dimension_numbers=(((1,), (0,)), ((), ()))),
     ],
-    # -- issue 4, group A (elementwise, reductions, cumulative, sorting, scipy.special) --
+    # -- elementwise, reductions, cumulative, sorting, scipy.special --
     "stop_gradient": unary_cases() + [case(i64(2, 3))],
     "logaddexp": binary_cases() + [
         case(np.array([np.inf, -np.inf, np.inf, 1000.0, -1000.0, np.nan, 0.0]),
@@ -608,7 +609,7 @@ CASES = {
              case(np.array([1.0, 0.0, 1.0, 0.0]), np.arange(4), axis=0),      # stable: ties
              case(f64(2, 3), f64(2, 3), i64(2, 3), f32(2, 3), axis=1),       # carried along
              case(i64(5), Const(f64(5)), axis=0), case(f64(0), axis=0)],
-    # -- issue 4, group B (shapes, construction, indexing) --
+    # -- shapes, construction, indexing --
     **{name: [
         case(f64(5), np.array([3, 0, 4]), f64(3), axis=0),
         case(f64(5), np.array([1, 1, 1]), np.array([7.0, -9.0, 0.5]), axis=0),  # repeated
@@ -620,7 +621,7 @@ CASES = {
         case(i64(3), Const(np.array([1, 1])), i64(2), axis=0),
         case(f64(3), np.zeros(0, np.int64), f64(0), axis=0),
     ] for name in ("scatter_min", "scatter_max")},
-    # -- issue 4, group C (linear algebra) --
+    # -- linear algebra --
     "solve": [case(_well(3, 3), f64(3, 2)), case(_well(2, 3, 3), f64(2, 3, 1)),
               case(_well(1, 1), f64(1, 4)), case(_well(3, 3, dtype=np.float32), f32(3, 2)),
               case(Const(_well(3, 3)), f64(3, 2)), case(_well(2, 2), Const(f64(2, 2))),
@@ -798,3 +799,17 @@ def test_binary_accepts_a_scalar_operand_on_either_side():
         ir = cr.make_ir(lambda a, b: add.bind(a, b))(x, y)
         ir.check()
         assert ir.out_avals[0].shape == shape
+
+
+def test_every_primitive_the_rules_name_is_defined():
+    # rules bind other modules' primitives by name (primitives/_ops.py): every
+    # PRIMITIVES["name"] there must name a registered primitive
+    import ast
+    import pathlib
+    from chainrule.primitives import _ops
+    tree = ast.parse(pathlib.Path(_ops.__file__).read_text())
+    names = {node.slice.value for node in ast.walk(tree)
+             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+             and node.value.id == "PRIMITIVES" and isinstance(node.slice, ast.Constant)}
+    assert len(names) > 20
+    assert names <= set(all_primitives()), sorted(names - set(all_primitives()))

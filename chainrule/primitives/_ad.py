@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tracer.avals import ShapedArray, is_float
+from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
+from ._ops import add, broadcast_in_dim
 
 
 class Zero:
@@ -64,19 +65,13 @@ def instantiate(t):
     return zeros(t.aval) if type(t) is Zero else t
 
 
-def differentiable(aval) -> bool:
-    """Only floating-point values have tangents; others' are always Zero."""
-    return is_float(aval.dtype)
-
-
 def add_tangents(a, b):
     """``a + b`` where either may be a symbolic zero."""
     if type(a) is Zero:
         return b
     if type(b) is Zero:
         return a
-    from .elementwise import add_p
-    return bind(add_p, a, b)
+    return add(a, b)
 
 
 def scalar(value, like):
@@ -99,8 +94,7 @@ def defjvp(prim, *partials):
             return Zero(get_aval(out))
         out_aval = get_aval(out)
         if get_aval(total).shape != out_aval.shape:  # a scalar operand's tangent
-            from .shapes import broadcast_in_dim_p
-            total = bind(broadcast_in_dim_p, total, shape=out_aval.shape, broadcast_dimensions=())
+            total = broadcast_in_dim(total, out_aval.shape, ())
         return total
 
     prim.jvp = rule

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.core import bind, get_aval
+from ._ops import broadcast_in_dim, transpose
 
 
 class IdentitySeed:
@@ -40,20 +41,17 @@ def moveaxis(x, src, dst):
     """``x`` with axis ``src`` moved to position ``dst`` (a ``transpose``)."""
     if src == dst:
         return x
-    from .shapes import transpose_p
     ndim = get_aval(x).ndim
     perm = [i for i in range(ndim) if i != src]
     perm.insert(dst, src)
-    return bind(transpose_p, x, permutation=tuple(perm))
+    return transpose(x, tuple(perm))
 
 
 def bdim_to_front(x, d, size):
     """``x`` with its batch axis first; an unbatched ``x`` is broadcast."""
     if d is None:
-        from .shapes import broadcast_in_dim_p
         shape = get_aval(x).shape
-        return bind(broadcast_in_dim_p, x, shape=(size,) + shape,
-                    broadcast_dimensions=tuple(range(1, len(shape) + 1)))
+        return broadcast_in_dim(x, (size,) + shape, tuple(range(1, len(shape) + 1)))
     return moveaxis(x, d, 0)
 
 
@@ -77,7 +75,6 @@ def batch_elementwise(prim):
                 del s[d]
             if s:
                 shape = tuple(s)
-        from .shapes import broadcast_in_dim_p
         ops = []
         for x, d in zip(args, dims):
             if d is None:
@@ -85,8 +82,7 @@ def batch_elementwise(prim):
             else:
                 x = moveaxis(x, d, 0)
                 if get_aval(x).shape[1:] != shape:  # a batched scalar meets arrays
-                    x = bind(broadcast_in_dim_p, x, shape=(size,) + shape,
-                             broadcast_dimensions=(0,))
+                    x = broadcast_in_dim(x, (size,) + shape, (0,))
                 ops.append(x)
         out = bind(prim, *ops, **params)
         return (out, [0] * len(out)) if prim.multiple_results else (out, 0)

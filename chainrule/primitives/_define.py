@@ -14,19 +14,19 @@ import numpy as np
 from ..tracer.avals import ShapedArray, is_float, short_dtype
 from ..tracer.core import Primitive
 from ..tracer.errors import ShapeError
+from ._batch import batch_elementwise
+from ._ops import PRIMITIVES
 
-_ALL_PRIMITIVES: dict = {}
 
-
-def primitive(name: str, impl, shape_rule, multiple_results: bool = False,
-              cost=None) -> Primitive:
+def primitive(name: str, impl, shape_rule, *, cost, multiple_results: bool = False) -> Primitive:
     """Create and register a primitive with its implementation, shape rule
-    and flop count (``cost``; by default one flop per output element)."""
+    and flop count ``cost`` (one of the functions below or the primitive's
+    own: there is no default, so each definition says how it is counted)."""
     p = Primitive(name, multiple_results)
     p.impl = impl
     p.shape_rule = shape_rule
-    p.cost = cost or cost_elementwise
-    _ALL_PRIMITIVES[name] = p
+    p.cost = cost
+    PRIMITIVES[name] = p
     return p
 
 
@@ -46,11 +46,6 @@ def cost_reduce(in_avals, out_avals, **params):
     return in_avals[0].size
 
 
-def all_primitives() -> dict:
-    """name -> Primitive, for every primitive defined (tests iterate it)."""
-    return dict(_ALL_PRIMITIVES)
-
-
 def _float_only(name):
     def rule(x):
         if not is_float(x.dtype):
@@ -67,14 +62,16 @@ def _same_aval(x):
 def elementwise(p: Primitive) -> Primitive:
     """Mark ``p`` elementwise: batched by ``batch_elementwise``, with a
     diagonal Jacobian in each operand."""
-    from ._batch import batch_elementwise
     batch_elementwise(p)
     p.jacobian_kind = "diagonal"
     return p
 
 
-def unary(name: str, impl, float_only: bool = True) -> Primitive:
-    return elementwise(primitive(name, impl, _float_only(name) if float_only else _same_aval))
+# unary and binary primitives are elementwise: one flop per output element
+# (``stop_gradient``, a unary copy, passes ``cost_free``)
+def unary(name: str, impl, float_only: bool = True, cost=cost_elementwise) -> Primitive:
+    return elementwise(primitive(name, impl, _float_only(name) if float_only else _same_aval,
+                                 cost=cost))
 
 
 def binary_shape(name, x, y, out_dtype=None):
@@ -96,7 +93,7 @@ def binary(name: str, impl, out_dtype=None, float_only: bool = False) -> Primiti
         if float_only and not is_float(x.dtype):
             raise ShapeError(f"{name} needs floating-point operands, got {x.str_short()}")
         return binary_shape(name, x, y, out_dtype)
-    return elementwise(primitive(name, impl, rule))
+    return elementwise(primitive(name, impl, rule, cost=cost_elementwise))
 
 
 def check_axes(name, axes, ndim):

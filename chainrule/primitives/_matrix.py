@@ -2,7 +2,7 @@
 
 The rules of ``solve``, ``cholesky``, ``eigh``, ``svd`` ... are matrix
 formulas over stacks of matrices (``(..., m, n)``, equal leading batch
-axes).  These helpers spell the pieces of those formulas with ``bind``, so
+axes).  These helpers spell the pieces of those formulas with primitives, so
 the rules stay one formula each and remain IR when differentiated again.
 Constant matrices (identities, triangle masks) are NumPy arrays of the full
 batched shape, since elementwise primitives take operands of equal shapes.
@@ -11,23 +11,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tracer.core import bind, get_aval
+from ..tracer.core import get_aval
 from ..tracer.errors import ShapeError
+from ._ops import add, broadcast_in_dim, div, dot_general, mul, reduce_sum, sub, transpose
 
 
 def mm(x, y):
     """Batched matrix product ``x @ y`` of ``(..., m, k)`` and ``(..., k, n)``."""
-    from .linalg import dot_general_p
     nd = get_aval(x).ndim
     batch = tuple(range(nd - 2))
-    return bind(dot_general_p, x, y, dimension_numbers=(((nd - 1,), (nd - 2,)), (batch, batch)))
+    return dot_general(x, y, (((nd - 1,), (nd - 2,)), (batch, batch)))
 
 
 def mT(x):
     """The transpose of each matrix of a stack: its last two axes swapped."""
-    from .shapes import transpose_p
     nd = get_aval(x).ndim
-    return bind(transpose_p, x, permutation=tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    return transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 def constant(matrix, shape, dtype):
@@ -52,8 +51,6 @@ def triu_mask(shape, dtype, k=0):
 
 def diagonal(x):
     """The diagonals ``(..., n)`` of a stack of square matrices ``(..., n, n)``."""
-    from .elementwise import mul
-    from .reductions import reduce_sum
     aval = get_aval(x)
     return reduce_sum(mul(x, eye(aval.shape, aval.dtype)), (aval.ndim - 1,))
 
@@ -62,16 +59,14 @@ def spread(v, shape, axis):
     """Vectors ``(..., k)`` broadcast to matrices ``shape = (..., r, c)``: along
     the rows (``axis=-1``: entry ``[i, j]`` is ``v[j]``) or the columns
     (``axis=-2``: entry ``[i, j]`` is ``v[i]``)."""
-    from .shapes import broadcast_in_dim_p
     nd = len(shape)
     dims = tuple(range(nd - 2)) + (nd + axis,)
-    return bind(broadcast_in_dim_p, v, shape=tuple(shape), broadcast_dimensions=dims)
+    return broadcast_in_dim(v, tuple(shape), dims)
 
 
 def gaps_reciprocal(w):
     """``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal and 0 on it: the
     factor every eigenvector/singular-vector derivative shares."""
-    from .elementwise import add, div, sub
     aval = get_aval(w)
     shape = aval.shape + aval.shape[-1:]
     identity = eye(shape, aval.dtype)
@@ -82,7 +77,6 @@ def gaps_reciprocal(w):
 def symmetrize(t, lower):
     """The symmetric matrix that a routine reading only the ``lower`` (or
     upper) triangle of ``t`` sees: that triangle mirrored across the diagonal."""
-    from .elementwise import add, mul
     aval = get_aval(t)
     if lower:
         half, strict = tril_mask(aval.shape, aval.dtype), tril_mask(aval.shape, aval.dtype, -1)

@@ -21,8 +21,7 @@ from ..tracer.errors import ShapeError
 from ._ad import Zero, add_tangents, deflinear
 from ._batch import batch_leading
 from ._define import check_axes, cost_elementwise, primitive
-from .elementwise import mul
-from .shapes import pad_p, slice_p
+from ._ops import mul, pad, slice_
 
 
 def _cumulative_shape(name):
@@ -59,12 +58,10 @@ def _shift(v, s, fill, axis):
     n = shape[axis]
     limit = list(shape)
     limit[axis] = n - s
-    kept = bind(slice_p, v, start_indices=(0,) * len(shape), limit_indices=tuple(limit),
-                strides=(1,) * len(shape))
+    kept = slice_(v, (0,) * len(shape), tuple(limit), (1,) * len(shape))
     config = [(0, 0, 0)] * len(shape)
     config[axis] = (s, 0, 0)
-    return bind(pad_p, kept, np.asarray(fill, get_aval(v).dtype)[()],
-                padding_config=tuple(config))
+    return pad(kept, np.asarray(fill, get_aval(v).dtype)[()], tuple(config))
 
 
 def _cumprod_jvp(primals, tangents, out, *, axis):

@@ -21,14 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.avals import ShapedArray
-from ..tracer.core import bind, get_aval
+from ..tracer.core import get_aval
 from ..tracer.errors import ShapeError
 from ._batch import batch_leading
 from ._define import primitive
 from ._matrix import (batch_size, check_float, check_square, diagonal, eye, gaps_reciprocal,
                       mm, mT, spread, symmetrize, tril_mask)
-from .elementwise import add, div, mul, square, sub
-from .solvers import triangular_solve
+from ._ops import add, concatenate, div, mul, slice_, square, sub, triangular_solve
 
 
 def _matrix_shape(name, a):
@@ -107,7 +106,6 @@ def _qr_square_or_tall(q, r, ta):
 
 
 def _qr_jvp(primals, tangents, out, *, full_matrices):
-    from .shapes import concatenate_p, slice_p
     (ta,), (q, r) = tangents, out
     m, n = get_aval(ta).shape[-2:]
     if full_matrices and m > n:
@@ -122,11 +120,10 @@ def _qr_jvp(primals, tangents, out, *, full_matrices):
 
     def cols(x, lo, hi):   # x[..., :, lo:hi]
         shape = get_aval(x).shape
-        return bind(slice_p, x, start_indices=(0,) * (nd - 1) + (lo,),
-                    limit_indices=shape[:-1] + (hi,), strides=(1,) * nd)
+        return slice_(x, (0,) * (nd - 1) + (lo,), shape[:-1] + (hi,), (1,) * nd)
     dq, dr1 = _qr_square_or_tall(q, cols(r, 0, m), cols(ta, 0, m))
     dr2 = mm(mT(q), sub(cols(ta, m, n), mm(dq, cols(r, m, n))))
-    return [dq, bind(concatenate_p, dr1, dr2, axis=nd - 1)]
+    return [dq, concatenate(dr1, dr2, axis=nd - 1)]
 
 
 qr_p.jvp = _qr_jvp

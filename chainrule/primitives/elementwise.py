@@ -15,7 +15,10 @@ from ..tracer.avals import ShapedArray, is_bool, is_float
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, Zero, defjvp, deflinear, defzero, scalar
-from ._define import binary, binary_shape, cost_free, elementwise, primitive, unary
+from ._define import (binary, binary_shape, cost_elementwise, cost_free, elementwise, primitive,
+                      unary)
+from ._ops import (add, cos, cosh, div, exp, mul, neg, reduce_sum, select, sign, sin, sinh, sqrt,
+                   square, sub)
 
 
 def _logistic(x):
@@ -24,23 +27,15 @@ def _logistic(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)[()]
 
 
-# -- bind helpers the rules below are written with ---------------------------
-def neg(x): return bind(neg_p, x)
-def add(x, y): return bind(add_p, x, y)
-def sub(x, y): return bind(sub_p, x, y)
-def mul(x, y): return bind(mul_p, x, y)
-def div(x, y): return bind(div_p, x, y)
-def square(x): return bind(integer_pow_p, x, y=2)
-def sqrt(x): return bind(sqrt_p, x)
-def select(p, x, y): return bind(select_p, p, x, y)
+# the rules below are written with the primitives as functions (``_ops``: mul,
+# add, cos, ...) and with the constant 1 of an operand's dtype
 def one(x): return scalar(1, x)
 
 
 def _unbroadcast_scalar(ct, aval):
     """The cotangent of a 0-d operand that a binary primitive broadcast."""
     if aval.shape == () and get_aval(ct).shape != ():
-        from .reductions import reduce_sum_p
-        return bind(reduce_sum_p, ct, axes=tuple(range(get_aval(ct).ndim)))
+        return reduce_sum(ct, range(get_aval(ct).ndim))
     return ct
 
 
@@ -126,22 +121,14 @@ for _p in (sign_p, floor_p, ceil_p, round_p, trunc_p):
 # only shifts or scales a computation whose result does not depend on it
 # (the max subtracted in logsumexp and softmax), so that no derivative flows
 # through it and none is computed.
-stop_gradient_p = unary("stop_gradient", lambda x: x, float_only=False)
+stop_gradient_p = unary("stop_gradient", lambda x: x, float_only=False, cost=cost_free)
 defzero(stop_gradient_p)
-stop_gradient_p.cost = cost_free
 
 # signbit: whether the sign bit is set (True for -0.0 and -nan, unlike x < 0)
 signbit_p = elementwise(primitive("signbit", np.signbit,
-                                   lambda x: ShapedArray(x.shape, np.bool_)))
+                                   lambda x: ShapedArray(x.shape, np.bool_),
+                                   cost=cost_elementwise))
 defzero(signbit_p)
-
-
-def cos(x): return bind(cos_p, x)
-def exp(x): return bind(exp_p, x)
-def sin(x): return bind(sin_p, x)
-def cosh(x): return bind(cosh_p, x)
-def sinh(x): return bind(sinh_p, x)
-def sign(x): return bind(sign_p, x)
 
 
 # -- binary arithmetic ---------------------------------------------------------
@@ -282,10 +269,10 @@ def _bool_or_int(name):
     return rule
 
 
-not_p = elementwise(primitive("not", np.invert, _bool_or_int("not")))
-and_p = elementwise(primitive("and", np.bitwise_and, _bool_or_int("and")))
-or_p = elementwise(primitive("or", np.bitwise_or, _bool_or_int("or")))
-xor_p = elementwise(primitive("xor", np.bitwise_xor, _bool_or_int("xor")))
+not_p = elementwise(primitive("not", np.invert, _bool_or_int("not"), cost=cost_elementwise))
+and_p = elementwise(primitive("and", np.bitwise_and, _bool_or_int("and"), cost=cost_elementwise))
+or_p = elementwise(primitive("or", np.bitwise_or, _bool_or_int("or"), cost=cost_elementwise))
+xor_p = elementwise(primitive("xor", np.bitwise_xor, _bool_or_int("xor"), cost=cost_elementwise))
 for _p in (not_p, and_p, or_p, xor_p):
     defzero(_p)
 
@@ -300,7 +287,8 @@ def _integer_pow_shape(x, *, y):
 
 
 integer_pow_p = elementwise(primitive(
-    "integer_pow", lambda x, *, y: np.power(x, y, dtype=x.dtype), _integer_pow_shape))
+    "integer_pow", lambda x, *, y: np.power(x, y, dtype=x.dtype), _integer_pow_shape,
+    cost=cost_elementwise))
 
 
 def _integer_pow_jvp(t, x, out, *, y):
@@ -327,7 +315,7 @@ def _select_shape(pred, on_true, on_false):
 
 
 select_p = elementwise(primitive("select", lambda p, t, f: np.where(p, t, f)[()],
-                                  _select_shape))
+                                  _select_shape, cost=cost_elementwise))
 
 
 def _select_jvp(primals, tangents, out, **params):
@@ -368,7 +356,7 @@ def _convert_shape(x, *, new_dtype):
 
 convert_element_type_p = elementwise(primitive(
     "convert_element_type", lambda x, *, new_dtype: np.asarray(x).astype(new_dtype)[()],
-    _convert_shape))
+    _convert_shape, cost=cost_elementwise))
 
 
 def _convert_jvp(primals, tangents, out, *, new_dtype):

@@ -19,12 +19,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.avals import ShapedArray
-from ..tracer.core import bind, get_aval
+from ..tracer.core import Tracer, bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, Zero, defjvp, instantiate, zeros
 from ._batch import batch_size, bdim_to_front, moveaxis
 from ._define import check_axes, cost_free, primitive
-from .shapes import reshape_p
+from ._ops import add, broadcast_in_dim, convert_element_type, div, eq, lt, mul, reshape, select
 
 
 def _gather_shape(x, indices, *, axis):
@@ -107,7 +107,7 @@ def _scatter_transpose(ct, operand, indices, updates, *, axis):
     # get the cotangent of the places they were written to
     ct_operand = ct_updates = None
     if type(operand) is LinearInput:
-        blank = zeros(ShapedArray(_gather_shape(operand.aval, indices_aval(indices),
+        blank = zeros(ShapedArray(_gather_shape(operand.aval, get_aval(indices),
                                                 axis=axis).shape, operand.aval.dtype))
         ct_operand = bind(scatter_p, ct, indices, blank, axis=axis)
     if type(updates) is LinearInput:
@@ -116,22 +116,17 @@ def _scatter_transpose(ct, operand, indices, updates, *, axis):
         if written is not None:
             # with repeated indices only the last update at a position is
             # written; the overwritten ones get a zero cotangent
-            from .elementwise import select_p
-            from .shapes import broadcast_in_dim_p
             shape = updates.aval.shape
             if get_aval(written).shape != shape:
-                written = bind(broadcast_in_dim_p, written, shape=shape, broadcast_dimensions=tuple(
-                    range(axis, axis + get_aval(written).ndim)))
-            ct_updates = bind(select_p, written, ct_updates,
-                              np.zeros(shape, updates.aval.dtype))
+                written = broadcast_in_dim(written, shape,
+                                           tuple(range(axis, axis + get_aval(written).ndim)))
+            ct_updates = select(written, ct_updates, np.zeros(shape, updates.aval.dtype))
     return [ct_operand, None, ct_updates]
 
 
 def _written(indices, operand, axis):
     """For each index, whether its update is the one left at its position
     (the last of repeated ones); None when no index repeats."""
-    from ..tracer.core import Tracer
-    from .elementwise import eq_p
     n = (operand.aval if type(operand) is LinearInput else get_aval(operand)).shape[axis]
     idx_aval = get_aval(indices)
     if not isinstance(indices, Tracer):
@@ -142,12 +137,7 @@ def _written(indices, operand, axis):
     # scatter each update's position in the order: what remains at a
     # position is the number of the update written last there
     last = bind(scatter_p, np.full((n,), -1, idx_aval.dtype), indices, order, axis=0)
-    return bind(eq_p, bind(gather_p, last, indices, axis=0), order)
-
-
-def indices_aval(indices):
-    from ..tracer.core import get_aval
-    return get_aval(indices)
+    return eq(bind(gather_p, last, indices, axis=0), order)
 
 
 scatter_p = primitive("scatter", _scatter_impl, _scatter_add_shape, cost=cost_free)
@@ -168,15 +158,13 @@ def _extremal_scatter_jvp(prim):
     #                / (wins_x[j] + sum_{k -> j} wins_v[k])
     # with wins = 1.0 where the contender equals the result.  The weights are
     # piecewise constant, so this is again IR and differentiates further.
-    from .elementwise import add, convert_element_type_p, div, eq_p, mul
-
     def rule(primals, tangents, out, *, axis):
         operand, indices, updates = primals
         t_operand, _, t_updates = tangents
         aval = get_aval(out)
 
         def wins(a, b):
-            return bind(convert_element_type_p, bind(eq_p, a, b), new_dtype=aval.dtype)
+            return convert_element_type(eq(a, b), aval.dtype)
 
         wins_x = wins(operand, out)
         wins_v = wins(updates, bind(gather_p, out, indices, axis=axis))
@@ -215,16 +203,14 @@ def _fold_batch(x, axis):
     """``x`` (batch first) with the batch merged into axis ``axis``."""
     x = moveaxis(x, 0, axis)
     shape = get_aval(x).shape
-    return bind(reshape_p, x, shape=shape[:axis] + (shape[axis] * shape[axis + 1],)
-                + shape[axis + 2:])
+    return reshape(x, shape[:axis] + (shape[axis] * shape[axis + 1],) + shape[axis + 2:])
 
 
 def _offset_indices(indices, n):
     """Indices (batch first) into the folded axis: wrapped to [0, n), then
     shifted by n positions per example."""
-    from .elementwise import add, lt_p, select
     aval = get_aval(indices)
-    wrapped = select(bind(lt_p, indices, np.zeros((), aval.dtype)[()]),
+    wrapped = select(lt(indices, np.zeros((), aval.dtype)[()]),
                      add(indices, np.asarray(n, aval.dtype)[()]), indices)
     offsets = (np.arange(aval.shape[0], dtype=aval.dtype) * n).reshape(
         (aval.shape[0],) + (1,) * (aval.ndim - 1))
@@ -257,8 +243,7 @@ def _scatter_batch(prim):
         folded = bind(prim, _fold_batch(operand, axis),
                       _offset_indices(bdim_to_front(indices, di, size), shape[axis + 1]),
                       moveaxis(updates, 0, axis), axis=axis)
-        unfolded = bind(reshape_p, folded, shape=shape[1:axis + 1] + (size, shape[axis + 1])
-                        + shape[axis + 2:])
+        unfolded = reshape(folded, shape[1:axis + 1] + (size, shape[axis + 1]) + shape[axis + 2:])
         return unfolded, axis
 
     prim.batch = rule

@@ -15,11 +15,12 @@ import math
 import numpy as np
 
 from ..tracer.avals import ShapedArray
-from ..tracer.core import bind, get_aval
+from ..tracer.core import get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, defjvp
 from ._batch import IdentitySeed, moveaxis
 from ._define import check_axes, primitive
+from ._ops import dot_general, reshape, transpose
 
 
 def _free_axes(ndim, *used):
@@ -79,10 +80,6 @@ dot_general_p = primitive("dot_general", _dot_general_impl, _dot_general_shape,
                           cost=_dot_general_cost)
 
 
-def dot_general(lhs, rhs, dimension_numbers):
-    return bind(dot_general_p, lhs, rhs, dimension_numbers=dimension_numbers)
-
-
 # bilinear: d(L R) = dL R + L dR
 defjvp(dot_general_p,
        lambda t, lhs, rhs, out, *, dimension_numbers: dot_general(t, rhs, dimension_numbers),
@@ -103,8 +100,7 @@ def _transpose_lhs(ct, rhs, lhs_ndim, rhs_ndim, dimension_numbers):
     src = list(lb) + lf + [lc[list(rc).index(r)] for r in sorted(rc)]
     perm = tuple(src.index(a) for a in range(lhs_ndim))
     if perm != tuple(range(lhs_ndim)):
-        from .shapes import transpose_p
-        out = bind(transpose_p, out, permutation=perm)
+        out = transpose(out, perm)
     return out
 
 
@@ -127,8 +123,7 @@ def _dot_general_transpose(ct, lhs, rhs, *, dimension_numbers):
     nrf = rhs_ndim - len(rc) - nb
     perm = tuple(range(nb)) + tuple(range(nb + nlf, nb + nlf + nrf)) + tuple(range(nb, nb + nlf))
     if perm != tuple(range(len(perm))):
-        from .shapes import transpose_p
-        ct = bind(transpose_p, ct, permutation=perm)
+        ct = transpose(ct, perm)
     return [None, _transpose_lhs(ct, lhs, rhs_ndim, lhs_ndim, _swap(dimension_numbers))]
 
 
@@ -177,14 +172,13 @@ def _dot_general_fold_identity(args, *, dimension_numbers):
                                           else (lhs, rhs, lc, rc))
     if sorted(seed_axes) != list(range(len(seed.shape))):
         return None
-    from .shapes import reshape_p, transpose_p
     ndim = get_aval(other).ndim
     contracted = [other_axes[list(seed_axes).index(a)] for a in range(len(seed.shape))]
     free = [a for a in range(ndim) if a not in other_axes]
-    moved = bind(transpose_p, other, permutation=tuple(contracted + free))
+    moved = transpose(other, tuple(contracted + free))
     shape = get_aval(moved).shape
     n = int(np.prod(shape[:len(contracted)], dtype=np.int64))
-    return bind(reshape_p, moved, shape=(n,) + shape[len(contracted):]), 0
+    return reshape(moved, (n,) + shape[len(contracted):]), 0
 
 
 dot_general_p.fold_identity = _dot_general_fold_identity

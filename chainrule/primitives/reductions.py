@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.avals import ShapedArray
-from ..tracer.core import bind, get_aval
+from ..tracer.core import get_aval
 from ..tracer.errors import ShapeError
 from ._ad import Zero, add_tangents, defjvp, deflinear, defzero
 from ._batch import batch_leading
 from ._define import check_axes, cost_free, cost_reduce, primitive
-from .elementwise import convert_element_type_p, div, eq_p, mul
+from ._ops import (broadcast_in_dim, concatenate, convert_element_type, div, eq, mul, reduce_sum,
+                   reshape, slice_, transpose)
 
 
 def _reduce_shape(name):
@@ -27,7 +28,7 @@ def _reduce_shape(name):
 def _reducer(name, np_reduce):
     def impl(x, *, axes):
         return np_reduce(x, axis=axes)
-    return primitive(name, impl, _reduce_shape(name))
+    return primitive(name, impl, _reduce_shape(name), cost=cost_reduce)
 
 
 def _kept_dims(ndim, axes):
@@ -36,23 +37,17 @@ def _kept_dims(ndim, axes):
 
 def _expand(y, x_aval, axes):
     """A reduction's output broadcast back over the reduced axes."""
-    from .shapes import broadcast_in_dim_p
-    return bind(broadcast_in_dim_p, y, shape=x_aval.shape,
-                broadcast_dimensions=_kept_dims(x_aval.ndim, axes))
-
-
-def reduce_sum(x, axes):
-    return bind(reduce_sum_p, x, axes=tuple(axes))
+    return broadcast_in_dim(y, x_aval.shape, _kept_dims(x_aval.ndim, axes))
 
 
 reduce_sum_p = primitive("reduce_sum", lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
-                         _reduce_shape("reduce_sum"))
+                         _reduce_shape("reduce_sum"), cost=cost_reduce)
 # linear; its transpose copies the cotangent back over the summed axes
 deflinear(reduce_sum_p, lambda ct, x, *, axes: [_expand(ct, x.aval, axes)])
 
 
 reduce_prod_p = primitive("reduce_prod", lambda x, *, axes: np.prod(x, axis=axes, dtype=x.dtype),
-                          _reduce_shape("reduce_prod"))
+                          _reduce_shape("reduce_prod"), cost=cost_reduce)
 
 
 def _prod_jvp(primals, tangents, out, *, axes):
@@ -62,7 +57,6 @@ def _prod_jvp(primals, tangents, out, *, axes):
     # zero are not zero).  So the product is differentiated as a balanced
     # tree of multiplications by the product rule (as JAX does): only mul,
     # add and structural primitives, right at zeros and to any order.
-    from .shapes import concatenate_p, reshape_p, slice_p, transpose_p
     (x,), (t,) = primals, tangents
     if type(t) is Zero:
         return Zero(get_aval(out))
@@ -76,27 +70,26 @@ def _prod_jvp(primals, tangents, out, *, axes):
         return t
     perm = tuple(axes) + kept
     if perm != tuple(range(x_aval.ndim)):
-        x = bind(transpose_p, x, permutation=perm)
-        t = bind(transpose_p, t, permutation=perm)
+        x = transpose(x, perm)
+        t = transpose(t, perm)
     if len(axes) != 1:  # the reduced elements as one leading axis
-        x = bind(reshape_p, x, shape=(n,) + rest)
-        t = bind(reshape_p, t, shape=(n,) + rest)
+        x = reshape(x, (n,) + rest)
+        t = reshape(t, (n,) + rest)
 
     def rows(v, lo, hi):
-        return bind(slice_p, v, start_indices=(lo,) + (0,) * len(rest),
-                    limit_indices=(hi,) + rest, strides=(1,) * (len(rest) + 1))
+        return slice_(v, (lo,) + (0,) * len(rest), (hi,) + rest, (1,) * (len(rest) + 1))
 
     while n > 1:
         if n % 2:  # an odd count: one more factor 1 (its tangent 0)
-            x = bind(concatenate_p, x, np.ones((1,) + rest, x_aval.dtype), axis=0)
-            t = bind(concatenate_p, t, np.zeros((1,) + rest, x_aval.dtype), axis=0)
+            x = concatenate(x, np.ones((1,) + rest, x_aval.dtype), axis=0)
+            t = concatenate(t, np.zeros((1,) + rest, x_aval.dtype), axis=0)
             n += 1
         h = n // 2
         a, b, ta, tb = rows(x, 0, h), rows(x, h, n), rows(t, 0, h), rows(t, h, n)
         t = add_tangents(mul(ta, b), mul(a, tb))          # d(a b) = da b + a db
         x = mul(a, b) if h > 1 else None                   # the last level needs no product
         n = h
-    return bind(reshape_p, t, shape=rest)
+    return reshape(t, rest)
 
 
 reduce_prod_p.jvp = _prod_jvp
@@ -109,8 +102,7 @@ def _extremum_partial(t, x, y, *, axes):
     # the tangent flows from the elements that attain the extremum, shared
     # equally between ties
     x_aval = get_aval(x)
-    chosen = bind(convert_element_type_p, bind(eq_p, x, _expand(y, x_aval, axes)),
-                  new_dtype=x_aval.dtype)
+    chosen = convert_element_type(eq(x, _expand(y, x_aval, axes)), x_aval.dtype)
     return div(reduce_sum(mul(t, chosen), axes), reduce_sum(chosen, axes))
 
 
@@ -128,19 +120,19 @@ def _arg_shape(name):
 
 
 argmax_p = primitive("argmax", lambda x, *, axis, index_dtype:
-                     np.argmax(x, axis=axis).astype(index_dtype)[()], _arg_shape("argmax"))
+                     np.argmax(x, axis=axis).astype(index_dtype)[()], _arg_shape("argmax"),
+                     cost=cost_reduce)
 argmin_p = primitive("argmin", lambda x, *, axis, index_dtype:
-                     np.argmin(x, axis=axis).astype(index_dtype)[()], _arg_shape("argmin"))
+                     np.argmin(x, axis=axis).astype(index_dtype)[()], _arg_shape("argmin"),
+                     cost=cost_reduce)
 defzero(argmax_p)
 defzero(argmin_p)
 
 
 # reductions of a batch reduce each example: the batch axis goes first
 for _p in (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p):
-    _p.cost = cost_reduce
     batch_leading(_p, "axes")
 reduce_sum_p.adjoint_cost = cost_free     # transposed: a broadcast (a view)
 reduce_sum_p.adjoint_view = True
 for _p in (argmax_p, argmin_p):
-    _p.cost = cost_reduce
     batch_leading(_p, "axis")

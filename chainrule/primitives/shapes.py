@@ -13,8 +13,9 @@ from ..tracer.avals import ShapedArray
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, deflinear, zeros
-from ._batch import batch_leading, moveaxis
+from ._batch import batch_leading, batch_size, bdim_to_front, moveaxis
 from ._define import check_axes, cost_elementwise, cost_free, primitive
+from ._ops import add, mul, reduce_sum, sub
 
 
 # reshape[shape=...]: same elements in C order, new shape
@@ -25,7 +26,8 @@ def _reshape_shape(x, *, shape):
     return ShapedArray(shape, x.dtype)
 
 
-reshape_p = primitive("reshape", lambda x, *, shape: np.reshape(x, shape), _reshape_shape)
+reshape_p = primitive("reshape", lambda x, *, shape: np.reshape(x, shape), _reshape_shape,
+                      cost=cost_free)
 deflinear(reshape_p, lambda ct, x, *, shape: [bind(reshape_p, ct, shape=x.aval.shape)])
 
 
@@ -47,7 +49,7 @@ def _transpose_shape(x, *, permutation):
 
 
 transpose_p = primitive("transpose", lambda x, *, permutation: np.transpose(x, permutation),
-                        _transpose_shape)
+                        _transpose_shape, cost=cost_free)
 deflinear(transpose_p, lambda ct, x, *, permutation: [
     bind(transpose_p, ct, permutation=tuple(int(i) for i in np.argsort(permutation)))])
 # the batch axis stays where it is; the others are permuted around it
@@ -86,16 +88,16 @@ def _broadcast_impl(x, *, shape, broadcast_dimensions):
     return np.broadcast_to(x.reshape(kept), shape)
 
 
-broadcast_in_dim_p = primitive("broadcast_in_dim", _broadcast_impl, _broadcast_shape)
+broadcast_in_dim_p = primitive("broadcast_in_dim", _broadcast_impl, _broadcast_shape,
+                               cost=cost_free)
 
 
 def _broadcast_transpose(ct, x, *, shape, broadcast_dimensions):
     # "unbroadcast": sum the cotangent over the new axes and over the axes
     # where a size-1 operand axis was stretched, then restore the operand shape
-    from .reductions import reduce_sum_p
     stretched = [i for d, i in zip(x.aval.shape, broadcast_dimensions) if d == 1 and shape[i] != 1]
     summed = tuple(sorted(set(range(len(shape))) - set(broadcast_dimensions)) + stretched)
-    out = bind(reduce_sum_p, ct, axes=tuple(sorted(summed))) if summed else ct
+    out = reduce_sum(ct, sorted(summed)) if summed else ct
     if get_aval(out).shape != x.aval.shape:
         out = bind(reshape_p, out, shape=x.aval.shape)
     return [out]
@@ -125,7 +127,7 @@ def _squeeze_shape(x, *, dimensions):
 
 
 squeeze_p = primitive("squeeze", lambda x, *, dimensions: np.squeeze(x, axis=dimensions),
-                      _squeeze_shape)
+                      _squeeze_shape, cost=cost_free)
 deflinear(squeeze_p, lambda ct, x, *, dimensions: [
     bind(expand_dims_p, ct, dimensions=tuple(dimensions))])
 batch_leading(squeeze_p, "dimensions")
@@ -142,7 +144,7 @@ def _expand_dims_shape(x, *, dimensions):
 
 
 expand_dims_p = primitive("expand_dims", lambda x, *, dimensions: np.expand_dims(x, dimensions),
-                          _expand_dims_shape)
+                          _expand_dims_shape, cost=cost_free)
 deflinear(expand_dims_p, lambda ct, x, *, dimensions: [
     bind(squeeze_p, ct, dimensions=tuple(dimensions))])
 batch_leading(expand_dims_p, "dimensions")
@@ -167,7 +169,7 @@ def _concatenate_shape(*xs, axis):
 
 
 concatenate_p = primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
-                          _concatenate_shape)
+                          _concatenate_shape, cost=cost_free)
 
 
 def _concatenate_transpose(ct, *xs, axis):
@@ -212,7 +214,7 @@ def _slice_impl(x, *, start_indices, limit_indices, strides):
                                in zip(start_indices, limit_indices, strides))]
 
 
-slice_p = primitive("slice", _slice_impl, _slice_shape)
+slice_p = primitive("slice", _slice_impl, _slice_shape, cost=cost_free)
 
 
 def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
@@ -248,7 +250,8 @@ def _rev_shape(x, *, dimensions):
     return x
 
 
-rev_p = primitive("rev", lambda x, *, dimensions: np.flip(x, dimensions), _rev_shape)
+rev_p = primitive("rev", lambda x, *, dimensions: np.flip(x, dimensions), _rev_shape,
+                  cost=cost_free)
 deflinear(rev_p, lambda ct, x, *, dimensions: [bind(rev_p, ct, dimensions=dimensions)])
 batch_leading(rev_p, "dimensions")
 
@@ -279,13 +282,12 @@ def _pad_impl(x, padding_value, *, padding_config):
     return out
 
 
-pad_p = primitive("pad", _pad_impl, _pad_shape)
+pad_p = primitive("pad", _pad_impl, _pad_shape, cost=cost_free)
 
 
 def _pad_transpose(ct, x, padding_value, *, padding_config):
     # pad is linear in (x, padding_value) together: x gets the cotangent at
     # its own positions (a strided slice); the padding value gets the rest
-    from .reductions import reduce_sum_p
     ct_x = None
     x_aval = x.aval if type(x) is LinearInput else get_aval(x)   # x may be a constant
     shape = x_aval.shape
@@ -301,10 +303,8 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
         ct_x = sliced
     ct_pad = None
     if type(padding_value) is LinearInput:
-        from .elementwise import sub
-        all_axes = tuple(range(len(get_aval(ct).shape)))
-        ct_pad = sub(bind(reduce_sum_p, ct, axes=all_axes),
-                     bind(reduce_sum_p, sliced, axes=tuple(range(len(shape)))))
+        ct_pad = sub(reduce_sum(ct, range(len(get_aval(ct).shape))),
+                     reduce_sum(sliced, range(len(shape))))
     return [ct_x, ct_pad]
 
 
@@ -312,8 +312,6 @@ deflinear(pad_p, _pad_transpose)
 
 
 def _pad_batch(args, dims, *, padding_config):
-    from ._batch import bdim_to_front, batch_size
-    from .elementwise import add, mul
     (x, value), (dx, dv) = args, dims
     size = batch_size(args, dims)
     x = bdim_to_front(x, dx, size)
@@ -333,13 +331,12 @@ def _pad_batch(args, dims, *, padding_config):
 pad_p.batch = _pad_batch
 
 
-# cost model: no arithmetic; NumPy gives views for all but concatenate and
-# pad.  Transposed, a broadcast is a sum (one flop per broadcast element,
-# not a view) and a slice is a pad (a copy); concatenate and pad become
-# slices (views)
+# cost model: no arithmetic (each is defined with cost_free); NumPy gives
+# views for all but concatenate and pad.  Transposed, a broadcast is a sum
+# (one flop per broadcast element, not a view) and a slice is a pad (a
+# copy); concatenate and pad become slices (views)
 for _p in (reshape_p, transpose_p, broadcast_in_dim_p, squeeze_p, expand_dims_p, concatenate_p,
            slice_p, rev_p, pad_p):
-    _p.cost = cost_free
     _p.view = _p not in (concatenate_p, pad_p)
     _p.adjoint_view = _p not in (broadcast_in_dim_p, slice_p)
 broadcast_in_dim_p.adjoint_cost = cost_elementwise

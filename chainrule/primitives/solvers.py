@@ -19,15 +19,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.avals import ShapedArray
-from ..tracer.core import bind, get_aval
+from ..tracer.core import get_aval
 from ..tracer.errors import ShapeError
 from ._ad import LinearInput, Zero
 from ._batch import batch_leading
 from ._define import primitive
 from ._matrix import (batch_size, check_float, check_square, eye, mm, mT, tril_mask,
                       triu_mask)
-from .elementwise import mul, neg, sub
-from .reductions import reduce_sum
+from ._ops import mul, neg, reduce_sum, solve, sub, triangular_solve
 
 
 def _check_rhs(name, a, b, left_side=True):
@@ -56,10 +55,6 @@ def _solve_cost(in_avals, out_avals):
 
 
 solve_p = primitive("solve", lambda a, b: np.linalg.solve(a, b), _solve_shape, cost=_solve_cost)
-
-
-def solve(a, b):
-    return bind(solve_p, a, b)
 
 
 def _solve_jvp(primals, tangents, x):
@@ -125,11 +120,6 @@ def _triangular_solve_cost(in_avals, out_avals, **params):
 
 triangular_solve_p = primitive("triangular_solve", _triangular_solve_impl,
                                _triangular_solve_shape, cost=_triangular_solve_cost)
-
-
-def triangular_solve(a, b, left_side=True, lower=True, transpose_a=False, unit_diagonal=False):
-    return bind(triangular_solve_p, a, b, left_side=left_side, lower=lower,
-                transpose_a=transpose_a, unit_diagonal=unit_diagonal)
 
 
 def _triangular_solve_jvp(primals, tangents, x, *, left_side, lower, transpose_a,

@@ -29,6 +29,7 @@ from ..tracer.errors import ShapeError
 from ._ad import LinearInput, Zero, is_linear
 from ._batch import batch_leading
 from ._define import check_axes, primitive
+from ._ops import broadcast_in_dim
 
 
 def _sort_shape(keys, *operands, axis):
@@ -59,12 +60,11 @@ sort_p = primitive("sort", _sort_impl, _sort_shape, multiple_results=True, cost=
 
 def iota(aval, axis):
     """The indices ``0 .. n-1`` along ``axis`` of an array of ``aval``'s shape."""
-    from .shapes import broadcast_in_dim_p
     shape = aval.shape
     index = np.arange(shape[axis], dtype=np.int64)
     if len(shape) == 1:
         return index
-    return bind(broadcast_in_dim_p, index, shape=shape, broadcast_dimensions=(axis,))
+    return broadcast_in_dim(index, shape, (axis,))
 
 
 def _sort_jvp(primals, tangents, out, *, axis):
