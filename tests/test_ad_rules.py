@@ -356,7 +356,7 @@ CASES: dict[str, list[Case]] = {
                          ANY((2, 2)), label="axis1"),
                     Case(scatter(np.array(1), add=True), ANY((3,)), ANY(()),
                          label="0d_index")],
-    # -- issue 4, group A (elementwise, reductions, cumulative, sorting, scipy.special) --
+    # -- elementwise, reductions, cumulative, sorting, scipy.special --
     # stop_gradient: the identity with a zero derivative (logsumexp's shift)
     "stop_gradient": unary_rows(P.stop_gradient_p.bind, zero=True),
     # logaddexp and hypot are smooth at ties (x = y, |x| = |y|), so those are
@@ -397,7 +397,7 @@ CASES: dict[str, list[Case]] = {
              Case(lambda x: x[cnp.argsort(x)] * x, distinct((4,)), label="argsort_gather"),
              Case(lambda x: cnp.median(x, axis=1), distinct((3, 4)), label="median"),
              Case(lambda x: cnp.percentile(x, [10, 75]), distinct((5,)), label="percentile")],
-    # -- issue 4, group B (shapes, construction, indexing) --
+    # -- shapes, construction, indexing --
     # scatter_min / scatter_max (x.at[idx].min / .max): operand and updates drawn
     # together without ties, so each result has one clear winner
     **{name: [
@@ -414,7 +414,7 @@ CASES: dict[str, list[Case]] = {
         Case(lambda x, v, p=prim: cnp.sum(p.bind(x, np.array([2, 0, 2]), v, axis=0) * x),
              *np.split(distinct((6,)), [3]), label="fan_out"),
     ] for name, prim in (("scatter_min", P.scatter_min_p), ("scatter_max", P.scatter_max_p))},
-    # -- issue 4, group C (linear algebra) --
+    # -- linear algebra --
     # matrices: well conditioned (random + 4 I) or symmetric positive definite
     "solve": [Case(cnp.linalg.solve, ANY((3, 3)) + 4 * np.eye(3), ANY((3, 2))),
               Case(cnp.linalg.solve, ANY((2, 3, 3)) + 4 * np.eye(3), ANY((3,)),

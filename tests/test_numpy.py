@@ -522,8 +522,8 @@ row("mlp", lambda m, x, w, b: m.tanh(x @ w + b).sum(), M23, M34, V4)
 row("lecture", lambda m, x, y: y * m.log(x) + m.sqrt(y * m.log(x)), pos(3), pos(3))
 
 
-# -- issue 4, group A (elementwise, reductions, cumulative, sorting, scipy.special) --
-_rga = np.random.default_rng(41)   # group A's own draws: other rows keep theirs
+# -- elementwise, reductions, cumulative, sorting, scipy.special --
+_rga = np.random.default_rng(41)   # these rows' own draws: the other rows keep theirs
 
 
 def _a(*shape, lo=-2.0, hi=2.0):
@@ -710,7 +710,7 @@ row("argsort[f32]", lambda m, x: m.argsort(x), _A23.astype(np.float32))
 row("x.argsort()", lambda m, x: x.argsort(), _A23)
 row("sort[top-k]", lambda m, x: m.sort(x, axis=-1)[..., -2:], _A234)
 
-# -- issue 4, group B (shapes, construction, indexing) --
+# -- shapes, construction, indexing --
 V6, M34B, T234 = f64(6), f64(3, 4), f64(2, 3, 4)
 row("atleast_1d[two]", lambda m, x, y: m.atleast_1d(x, y), np.array(1.0), f64(2))
 row("atleast_2d[two]", lambda m, x, y: m.atleast_2d(x, y), np.array(1.0), X3)
@@ -857,7 +857,7 @@ row("take_along_axis[traced]", lambda m, x, i: m.take_along_axis(x, i, axis=1), 
 row("take_along_axis[argmax]", lambda m, x: m.take_along_axis(
     x, m.expand_dims(m.argmax(x, axis=1), 1), axis=1), X)
 
-# -- issue 4, group C (linear algebra) --
+# -- linear algebra --
 def _well(*s):
     return f64(*s) + 4 * np.eye(s[-1])
 

@@ -1,7 +1,7 @@
-"""Issue 4, group A: the elementwise, reduction, cumulative, sorting and
+"""The elementwise, reduction, cumulative, sorting and
 ``chainrule.scipy.special`` functions, differentiated.
 
-* ``GRADS``: every function of the group through ``check_grads(order=2,
+* ``GRADS``: every one of these functions through ``check_grads(order=2,
   modes=("fwd", "rev"))`` on several shapes (0-d, broadcasting operands,
   axis variants, keepdims), at points where it is differentiable;
 * ``ZERO``: the piecewise-constant and boolean functions have exactly zero
