@@ -127,7 +127,7 @@ def _chain_rows(report, title, widths, *, peers=True):
     reference = numpy_jacobian(Ws, x)
     error = np.abs(J - reference).max() / np.abs(reference).max()
     plan = cr.jacobian_plan(f)(x)
-    report.note(f"plan: {plan.root.describe(plan.segments)}")
+    report.note(f"plan: {plan.root.describe()}")
     report.note(f"auto vs faster of jacfwd/jacrev: "
                 f"{min(fwd.median, rev.median) / auto.median:.2f}x faster; "
                 f"max relative error vs numpy {error:.1e}")

@@ -210,7 +210,8 @@ def page(root: pathlib.Path = ROOT) -> str:
     ]
     lines += [f"    {room}[\"{room}\"]" for room in ROOMS]
     lines += [f"    {a} --> {b}" for a, b in room_edges]
-    lines += ["```", "", "| floor | room | what it holds | may import |", "| --- | --- | --- | --- |"]
+    lines += ["```", "", "| floor | room | what it holds | may import |",
+              "| --- | --- | --- | --- |"]
     for room, (floor, allowed) in ROOMS.items():
         lines.append(f"| {floor} | `{room}` | {WHAT[room]} | "
                      f"{', '.join(f'`{a}`' for a in allowed) or 'nothing of chainrule'} |")

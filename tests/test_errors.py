@@ -1,4 +1,4 @@
-"""The errors a user gets (SPEC.md, "Errors a user gets"): each names what
+"""The errors a user gets (docs/api.md, "Errors"): each names what
 went wrong, the user's source line, and what to do instead."""
 import os
 
@@ -243,7 +243,7 @@ def test_grad_of_integer_input():
 
 
 def test_grad_traces_concretely_but_make_ir_of_grad_does_not():
-    # SPEC: grad on concrete inputs lets Python control flow on values work;
+    # docs/api.md: grad on concrete inputs lets Python control flow on values work;
     # make_ir traces abstractly, so the same control flow is an error there
     assert cr.grad(branch_on_value)(2.0) == 1.0
     assert cr.grad(branch_on_value)(-2.0) == -1.0

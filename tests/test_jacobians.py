@@ -17,7 +17,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule.transforms import planner as P
+from chainrule.transforms import planner
 
 EPS = 1e-6
 FD_TOL = 1e-6
@@ -261,19 +261,19 @@ def test_two_layer_hourglass_by_hand_and_mixed_plan():
 # -- every plan of a chain gives the same Jacobian ----------------------------------
 def random_plan(segments, i, j, r, depth=0):
     """A random valid plan tree for segments i..j."""
-    options = [P.FWD, P.REV]
+    options = [planner.FWD, planner.REV]
     if i == j and segments[i].kind in ("explicit", "diagonal"):
-        options.append(P.EXPLICIT)
+        options.append(planner.EXPLICIT)
     if i < j and depth < 6:
-        options += [P.PRODUCT, P.TANGENT_ELIM, P.ADJOINT_ELIM] * 2
+        options += [planner.PRODUCT, planner.TANGENT_ELIM, planner.ADJOINT_ELIM] * 2
     option = int(r.choice(options))
-    if option in (P.FWD, P.REV, P.EXPLICIT):
-        return P.PlanNode(option, i, j)
+    if option in (planner.FWD, planner.REV, planner.EXPLICIT):
+        return planner.PlanNode(option, i, j)
     s = int(r.integers(i, j))
-    node = P.PlanNode(option, i, j, split=s)
-    if option in (P.PRODUCT, P.ADJOINT_ELIM):
+    node = planner.PlanNode(option, i, j, split=s)
+    if option in (planner.PRODUCT, planner.ADJOINT_ELIM):
         node.left = random_plan(segments, s + 1, j, r, depth + 1)
-    if option in (P.PRODUCT, P.TANGENT_ELIM):
+    if option in (planner.PRODUCT, planner.TANGENT_ELIM):
         node.right = random_plan(segments, i, s, r, depth + 1)
     return node
 
@@ -283,10 +283,11 @@ def products_of_factors(segments, fallback):
     (a matrix or a diagonal), else by ``fallback`` sweeps."""
     def factor(s):
         kind = segments[s].kind
-        return P.PlanNode(P.EXPLICIT if kind in ("explicit", "diagonal") else fallback, s, s)
+        option = planner.EXPLICIT if kind in ("explicit", "diagonal") else fallback
+        return planner.PlanNode(option, s, s)
     node = factor(0)
     for s in range(1, len(segments)):
-        node = P.PlanNode(P.PRODUCT, 0, s, split=s - 1, left=factor(s), right=node)
+        node = planner.PlanNode(planner.PRODUCT, 0, s, split=s - 1, left=factor(s), right=node)
     return node
 
 
@@ -323,19 +324,20 @@ def test_every_plan_equals_jacfwd(name):
     k = len(segments)
     r = np.random.default_rng(zlib.crc32(name.encode()))
     seen = set()
-    trees = [P.PlanNode(P.FWD, 0, k - 1), P.PlanNode(P.REV, 0, k - 1),
-             products_of_factors(segments, P.FWD), products_of_factors(segments, P.REV)]
+    trees = [planner.PlanNode(planner.FWD, 0, k - 1), planner.PlanNode(planner.REV, 0, k - 1),
+             products_of_factors(segments, planner.FWD), products_of_factors(segments, planner.REV)]
     trees += [random_plan(segments, 0, k - 1, r) for _ in range(40 if k > 1 else 0)]
     for tree in trees:
         plan.root = tree     # run this plan through jacobian's own cache
         entry.programs.clear()
         got = jac(*args)
-        assert_relative(got, want, PLAN_TOL, f"{name} plan {tree.describe(segments)}")
+        assert_relative(got, want, PLAN_TOL, f"{name} plan {tree.describe()}")
         seen |= plan_options(tree)
     if k > 1:
-        assert {P.FWD, P.REV, P.PRODUCT, P.TANGENT_ELIM, P.ADJOINT_ELIM} <= seen, seen
+        assert {planner.FWD, planner.REV, planner.PRODUCT, planner.TANGENT_ELIM,
+                planner.ADJOINT_ELIM} <= seen, seen
     if any(s.kind in ("explicit", "diagonal") for s in segments):
-        assert P.EXPLICIT in seen
+        assert planner.EXPLICIT in seen
 
 
 def test_chains_have_several_segments_and_explicit_kinds():
@@ -544,11 +546,11 @@ def test_tall_takes_forward_and_wide_takes_reverse():
     w = np.random.default_rng(4).normal(size=1000)
     plan = cr.jacobian_plan(tall)(t)
     assert plan.n == 1 and plan.m == 1000
-    assert plan.pure and plan.root.option == P.FWD, plan.root.describe(plan.segments)
+    assert plan.pure and plan.root.option == planner.FWD, plan.root.describe()
     assert plan.predicted_time <= plan.forward_time and plan.predicted_time <= plan.reverse_time
     plan = cr.jacobian_plan(wide)(w)
     assert plan.n == 1000 and plan.m == 1
-    assert plan.pure and plan.root.option == P.REV, plan.root.describe(plan.segments)
+    assert plan.pure and plan.root.option == planner.REV, plan.root.describe()
     assert plan.predicted_time <= plan.forward_time and plan.predicted_time <= plan.reverse_time
     # "optimal" never predicts more than either pure mode
     for f, x in ((tall, t), (wide, w)):
@@ -570,9 +572,9 @@ def _adjoint_parts(root):
     parts, stack = [], [root]
     while stack:
         node = stack.pop()
-        if node.option == P.REV:
+        if node.option == planner.REV:
             parts.append((node.i, node.j))
-        elif node.option == P.ADJOINT_ELIM:
+        elif node.option == planner.ADJOINT_ELIM:
             parts.append((node.i, node.split))
         stack.extend(c for c in (node.left, node.right) if c is not None)
     return parts
@@ -585,16 +587,15 @@ def test_memory_limit_is_respected():
     k = len(free.segments)
     total = free.costs.residuals(0, k - 1)
     assert total > 0
-    assert _adjoint_parts(free.root), free.root.describe(free.segments)
+    assert _adjoint_parts(free.root), free.root.describe()
     want = cr.jacfwd(f)(x)
     for limit in (total, total / 2, total / 5, 0.0):
         for mode in ("auto", "optimal"):
             plan = cr.jacobian_plan(f, mode=mode, memory_limit=limit)(x)
             for i, j in _adjoint_parts(plan.root):
-                assert plan.costs.residuals(i, j) <= limit, (limit, plan.root.describe(
-                    plan.segments))
+                assert plan.costs.residuals(i, j) <= limit, (limit, plan.root.describe())
             if limit < total:
-                assert not (plan.root.option == P.REV and plan.root.i == 0
+                assert not (plan.root.option == planner.REV and plan.root.i == 0
                             and plan.root.j == k - 1)
             got = cr.jacobian(f, mode=mode, memory_limit=limit)(x)
             assert_relative(got, want, PLAN_TOL, f"limit {limit} {mode}")
@@ -606,7 +607,7 @@ def test_plan_text():
     plan = cr.jacobian_plan(f)(x)
     text = str(plan)
     assert "n = 30" in text and "m = 30" in text
-    assert plan.root.describe(plan.segments) in text          # the bracketing
+    assert plan.root.describe() in text          # the bracketing
     widths = [int(w) for w in plan.costs.w]
     assert widths[0] == 30 and widths[-1] == 30
     assert str(widths) in text
@@ -621,7 +622,7 @@ def test_plan_text():
     assert "JacobianPlan" in repr(plan)
     # the optimal plan of this hourglass names its mixed bracketing
     mixed = cr.jacobian_plan(f, mode="optimal")(x)
-    assert mixed.root.describe(mixed.segments) in str(mixed)
+    assert mixed.root.describe() in str(mixed)
 
 
 def test_plans_are_cached_per_shape():

@@ -6,7 +6,31 @@ import time
 import numpy as np
 import pytest
 
-from chainrule.transforms import planner as P
+from chainrule.transforms import planner
+
+
+# the reference's own formulas for a product's time (the planner computes the
+# same quantities vectorized, for all runs of a span at once)
+def product_time(a, b, c):
+    """Seconds of a dense ``(a x b) @ (b x c)`` product."""
+    return (planner.EQN_TIME + 2 * a * b * c / planner.FLOP_RATE
+            + planner.ITEM * (a * b + b * c + a * c) / planner.BYTE_RATE)
+
+
+def scale_time(a, c):
+    """Seconds of multiplying an ``a x c`` matrix by a diagonal."""
+    return planner.EQN_TIME + 2 * planner.ITEM * a * c / planner.BYTE_RATE
+
+
+def explicit_time(costs, i):
+    """Seconds of reading segment ``i``'s Jacobian off the program: its
+    constant operand, or its diagonal (inf for a dense segment)."""
+    w, kind = costs.w, costs.kinds[i]
+    if kind == "explicit":
+        return planner.EQN_TIME + planner.ITEM * w[i] * w[i + 1] / planner.BYTE_RATE
+    if kind == "diagonal":
+        return planner.EQN_TIME + planner.ITEM * w[i] / planner.BYTE_RATE
+    return np.inf
 
 
 class FakeSegment:
@@ -25,7 +49,7 @@ def random_chain(rng, k):
     kinds = ["dense", "explicit", "diagonal"]
     segments = [FakeSegment(rng, kinds[int(rng.integers(0, 3))]) for _ in range(k)]
     widths = [int(w) for w in rng.integers(1, 2001, size=k + 1)]
-    return P.ChainCosts(segments, widths)
+    return planner.ChainCosts(segments, widths)
 
 
 def brute_force(costs, i, j, memory_limit=None):
@@ -40,16 +64,17 @@ def brute_force(costs, i, j, memory_limit=None):
     if i == j:
         kind = costs.kinds[i]
         if kind == "explicit":
-            options.append(P.EQN_TIME + P.ITEM * w[i] * w[i + 1] / P.BYTE_RATE)
+            options.append(planner.EQN_TIME + planner.ITEM * w[i] * w[i + 1] / planner.BYTE_RATE)
         elif kind == "diagonal":
-            options.append(P.EQN_TIME + P.ITEM * w[i] / P.BYTE_RATE)
+            options.append(planner.EQN_TIME + planner.ITEM * w[i] / planner.BYTE_RATE)
         return min(options)
     for s in range(i, j):
-        left, right = brute_force(costs, i, s, memory_limit), brute_force(costs, s + 1, j, memory_limit)
+        left = brute_force(costs, i, s, memory_limit)
+        right = brute_force(costs, s + 1, j, memory_limit)
         a, b, c = w[j + 1], w[s + 1], w[i]
         scaling = (costs.kinds[s + 1] == "diagonal" and s + 1 == j) or \
                   (costs.kinds[i] == "diagonal" and s == i)
-        product = P.scale_time(a, c) if scaling else P.product_time(a, b, c)
+        product = scale_time(a, c) if scaling else product_time(a, b, c)
         options.append(left + right + product)
         options.append(left + costs.sweep(s + 1, j, w[i]))
         adjoint = right + costs.sweep(i, s, w[j + 1], adjoint=True)
@@ -65,7 +90,7 @@ def test_dp_equals_brute_force(seed):
     k = int(rng.integers(1, 9))
     costs = random_chain(rng, k)
     limit = None if seed % 3 else float(rng.integers(10 ** 6, 3 * 10 ** 7))
-    cost, option, split = P.solve_chain(costs, limit)
+    cost, option, split = planner.solve_chain(costs, limit)
     assert cost[0, k - 1] == pytest.approx(brute_force(costs, 0, k - 1, limit), rel=1e-12)
     # never above the pure modes
     assert cost[0, k - 1] <= costs.sweep(0, k - 1, costs.w[0]) * (1 + 1e-12)
@@ -85,7 +110,7 @@ def coarse_chain(rng, k):
         seg.n_eqns = int(rng.integers(0, 2))
         segments.append(seg)
     widths = [int(w) for w in rng.choice([1, 2, 4, 10], size=k + 1)]
-    return P.ChainCosts(segments, widths)
+    return planner.ChainCosts(segments, widths)
 
 
 def loop_dp(costs, memory_limit=None):
@@ -96,15 +121,17 @@ def loop_dp(costs, memory_limit=None):
     k, w = costs.k, costs.w
     E, R, F, B, S = costs.E, costs.R, costs.F, costs.B, costs.S
     FA, BA = costs.FA, costs.BA
-    flop_cost, byte_cost = 2 / P.FLOP_RATE, P.ITEM / P.BYTE_RATE
+    flop_cost, byte_cost = 2 / planner.FLOP_RATE, planner.ITEM / planner.BYTE_RATE
 
     def sweeps(lo, hi, adjoint=False):      # (base, per_direction) through lo..hi
-        base = (E[hi + 1] - E[lo]) * P.EQN_TIME + (R[hi + 1] - R[lo]) / P.BYTE_RATE
+        base = (E[hi + 1] - E[lo]) * planner.EQN_TIME + (R[hi + 1] - R[lo]) / planner.BYTE_RATE
         if not adjoint:
-            return base, (F[hi + 1] - F[lo]) / P.FLOP_RATE + (B[hi + 1] - B[lo]) / P.BYTE_RATE
+            return base, ((F[hi + 1] - F[lo]) / planner.FLOP_RATE
+                          + (B[hi + 1] - B[lo]) / planner.BYTE_RATE)
         if memory_limit is not None and S[hi + 1] - S[lo] > memory_limit:
             base = np.inf
-        return base, (FA[hi + 1] - FA[lo]) / P.FLOP_RATE + (BA[hi + 1] - BA[lo]) / P.BYTE_RATE
+        return base, ((FA[hi + 1] - FA[lo]) / planner.FLOP_RATE
+                      + (BA[hi + 1] - BA[lo]) / planner.BYTE_RATE)
 
     def diagonal(s):
         return costs.kinds[s] == "diagonal"
@@ -118,29 +145,25 @@ def loop_dp(costs, memory_limit=None):
             a, c = w[j + 1], w[i]
             base, per_direction = sweeps(i, j)
             adj_base, adj_per_direction = sweeps(i, j, adjoint=True)
-            candidates = [(base + c * per_direction, P.FWD, -1),
-                          (adj_base + a * adj_per_direction, P.REV, -1)]
+            candidates = [(base + c * per_direction, planner.FWD, -1),
+                          (adj_base + a * adj_per_direction, planner.REV, -1)]
             if d == 0:
-                kind = costs.kinds[i]
-                candidates.append((P.EQN_TIME + P.ITEM * w[i] * w[i + 1] / P.BYTE_RATE
-                                   if kind == "explicit" else
-                                   P.EQN_TIME + P.ITEM * w[i] / P.BYTE_RATE
-                                   if kind == "diagonal" else np.inf, P.EXPLICIT, -1))
+                candidates.append((explicit_time(costs, i), planner.EXPLICIT, -1))
             for s in range(i, j):
                 b = w[s + 1]
                 if (diagonal(s + 1) and s + 1 == j) or (diagonal(i) and s == i):
-                    product = P.EQN_TIME + 2 * byte_cost * a * c
+                    product = planner.EQN_TIME + 2 * byte_cost * a * c
                 else:
-                    product = (P.EQN_TIME + a * (b * c * flop_cost + byte_cost * (b + c))
+                    product = (planner.EQN_TIME + a * (b * c * flop_cost + byte_cost * (b + c))
                                + byte_cost * (b * c))
-                candidates.append((cost[i, s] + cost[s + 1, j] + product, P.PRODUCT, s))
+                candidates.append((cost[i, s] + cost[s + 1, j] + product, planner.PRODUCT, s))
             for s in range(i, j):
                 base, per_direction = sweeps(s + 1, j)
-                candidates.append((cost[i, s] + base + c * per_direction, P.TANGENT_ELIM, s))
+                candidates.append((cost[i, s] + base + c * per_direction, planner.TANGENT_ELIM, s))
             for s in range(i, j):
                 adj_base, adj_per_direction = sweeps(i, s, adjoint=True)
                 candidates.append((cost[s + 1, j] + adj_base + a * adj_per_direction,
-                                   P.ADJOINT_ELIM, s))
+                                   planner.ADJOINT_ELIM, s))
             best = candidates[0]
             for candidate in candidates[1:]:
                 if candidate[0] < best[0]:
@@ -159,7 +182,8 @@ def test_dp_tables_equal_a_plain_loop_dp(seed):
     high = 3 * 10 ** 6 if seed % 2 else 3 * 10 ** 7
     limit = None if seed % 3 == 0 else float(rng.integers(0, high))
     expected = loop_dp(costs, limit)
-    for name, got, want in zip(("cost", "option", "split"), P.solve_chain(costs, limit), expected):
+    tables = planner.solve_chain(costs, limit)
+    for name, got, want in zip(("cost", "option", "split"), tables, expected):
         np.testing.assert_array_equal(got, want, err_msg=name)
 
 
@@ -169,8 +193,8 @@ def test_plan_tree_reproduces_its_cost_and_respects_the_memory_limit(seed):
     k = int(rng.integers(2, 9))
     costs = random_chain(rng, k)
     limit = float(rng.integers(10 ** 6, 2 * 10 ** 7))
-    cost, option, split = P.solve_chain(costs, limit)
-    root = P.build_plan(cost, option, split, 0, k - 1)
+    cost, option, split = planner.solve_chain(costs, limit)
+    root = planner.build_plan(cost, option, split, 0, k - 1)
     # walk the tree: the costs of its parts add up to the root's, and no
     # adjoint part needs more residual memory than allowed
     total, stack = 0.0, [root]
@@ -178,20 +202,19 @@ def test_plan_tree_reproduces_its_cost_and_respects_the_memory_limit(seed):
     while stack:
         node = stack.pop()
         i, j, s = node.i, node.j, node.split
-        if node.option == P.FWD:
+        if node.option == planner.FWD:
             total += costs.sweep(i, j, w[i])
-        elif node.option == P.REV:
+        elif node.option == planner.REV:
             assert costs.residuals(i, j) <= limit
             total += costs.sweep(i, j, w[j + 1], adjoint=True)
-        elif node.option == P.EXPLICIT:
-            total += (P.EQN_TIME + P.ITEM * w[i] * w[i + 1] / P.BYTE_RATE
-                      if costs.kinds[i] == "explicit" else P.EQN_TIME + P.ITEM * w[i] / P.BYTE_RATE)
-        elif node.option == P.PRODUCT:
+        elif node.option == planner.EXPLICIT:
+            total += explicit_time(costs, i)
+        elif node.option == planner.PRODUCT:
             scaling = (costs.kinds[s + 1] == "diagonal" and s + 1 == j) or \
                       (costs.kinds[i] == "diagonal" and s == i)
-            total += (P.scale_time(w[j + 1], w[i]) if scaling
-                      else P.product_time(w[j + 1], w[s + 1], w[i]))
-        elif node.option == P.TANGENT_ELIM:
+            total += (scale_time(w[j + 1], w[i]) if scaling
+                      else product_time(w[j + 1], w[s + 1], w[i]))
+        elif node.option == planner.TANGENT_ELIM:
             total += costs.sweep(s + 1, j, w[i])
         else:
             assert costs.residuals(i, s) <= limit
@@ -202,11 +225,11 @@ def test_plan_tree_reproduces_its_cost_and_respects_the_memory_limit(seed):
 
 def test_planning_64_segments_is_fast():
     costs = random_chain(np.random.default_rng(7), 64)
-    P.solve_chain(costs)
+    planner.solve_chain(costs)
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        P.solve_chain(costs)
+        planner.solve_chain(costs)
         times.append(time.perf_counter() - start)
     # the acceptance bound is 5 ms; this only guards against an order-of-magnitude
     # regression on a loaded machine (the benchmark reports the real number)

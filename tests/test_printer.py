@@ -245,7 +245,7 @@ def test_the_same_captured_array_is_one_const_var():
 
 def test_matmul_operator_with_a_numpy_array_on_the_left():
     # W @ v with W a NumPy array: NumPy calls the np.matmul ufunc, which
-    # reaches the tracer through __array_ufunc__ (SPEC: `x @ W` traces)
+    # reaches the tracer through __array_ufunc__ (docs/api.md: `x @ W` traces)
     closed = cr.make_ir(lambda v: W @ v)(f64(3))
     assert str(closed) == """\
 { lambda a:f64[2,3] ; b:f64[3]. let
@@ -475,7 +475,7 @@ def test_nested_block_names_are_unique():
 
 
 def test_nested_block_names_follow_reading_order():
-    # SPEC: names in order of definition, unique across nested blocks; as in
+    # docs/api.md: names in order of definition, unique across nested blocks; as in
     # JAX, the equation's own outputs are named before its bodies, so that
     # names appear a, b, c, ... as the text is read.
     text = str(_nested_example())

@@ -24,7 +24,8 @@ class IRCost:
 
 
 def ir_cost(ir) -> IRCost:
-    """Flops of ``ir``: a loop over its equations (nested bodies count once)."""
+    """Flops of ``ir``: a loop over its equations, each counted by its
+    primitive's cost rule."""
     total = 0
     by_primitive: dict = {}
     for eqn in ir.eqns:

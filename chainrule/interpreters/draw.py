@@ -11,8 +11,8 @@ The picture has the shape of the lecture notes' (and micrograd's) drawings:
   ``dot_general``); a literal operand is a small text node of its own;
 * inputs (blue), const vars (grey) and outputs (double border) marked, with
   a row saying which;
-* a body held in a param (control flow) drawn as a cluster beside its
-  equation, joined to it by a dashed edge named after the param.
+* a body held in a param (a primitive's sub-program) drawn as a cluster
+  beside its equation, joined to it by a dashed edge named after the param.
 
 Like every interpreter this is a loop over ``ir.eqns``; nested bodies go on
 a work list instead of a recursive call, so a program of any length or depth

@@ -7,7 +7,7 @@ is differentiable in it: ``full`` is a ``broadcast_in_dim`` of the value,
 ``arange(start, stop, step)`` is ``start + step * [0, 1, ..., n-1]`` and
 ``linspace`` is ``start + (stop - start) / div * [0, 1, ..., num-1]``.
 The *length* of an ``arange`` depends on the bounds' values, so traced
-bounds need concrete values (``grad``, ``jvp``; not ``make_ir``/``jit``).
+bounds need concrete values (``grad``, ``jvp``; not ``make_ir``/``vmap``).
 """
 from __future__ import annotations
 

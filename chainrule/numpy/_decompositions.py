@@ -157,7 +157,7 @@ def lstsq(a, b, rcond=None):
     times the largest singular value, ``eps * max(m, n)`` by default), so
     ``x`` is differentiable wherever the rank is constant.  ``residuals``
     are the squared column norms of ``b - a x`` when ``m > n`` and ``a`` has
-    full rank, else empty; under ``make_ir``/``jit`` the rank is not known
+    full rank, else empty; traced abstractly (``make_ir``, ``vmap``) the rank is not known
     while tracing and full rank is assumed."""
     a, b = asarray(a), asarray(b)
     dtype = linalg_dtype(a.dtype, b.dtype)

@@ -25,7 +25,7 @@ FUNCTIONS: dict = {}  # numpy function -> chainrule function (filled by __init__
 def _not_implemented(what):
     return NotImplementedError(
         f"{what} is not supported on traced arrays by chainrule yet{where(user_source_info())}"
-        "\nUse a supported function (see docs or chainrule.numpy) or write it with "
+        "\nUse a supported function (docs/numpy-coverage.md lists them) or write it with "
         "supported operations.")
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..tracer.core import Tracer, bind
+from ..tracer.source import user_source_info, where as at_user_line  # (numpy.where is below)
 from ._util import cast, dtype_of, elementwise_operands, loop_dtypes, mark_weak, unsupported
 
 UFUNCS = {}  # numpy ufunc -> chainrule function, for __array_ufunc__
@@ -328,8 +329,9 @@ conj = conjugate
 
 def _real_only(name, x):
     if np.issubdtype(dtype_of(x), np.complexfloating):
-        raise NotImplementedError(f"numpy.{name} of complex arrays: chainrule does not "
-                                  "differentiate complex numbers")
+        raise NotImplementedError(f"numpy.{name} of complex arrays is not supported by "
+                                  f"chainrule yet: it takes real arrays only"
+                                  f"{at_user_line(user_source_info())}")
     return x
 
 

@@ -156,7 +156,7 @@ class _IndexedUpdate:
         except ConcretizationError:
             raise NotImplementedError(
                 "x.at[idx].multiply(v) groups the updates by the positions they write, so it "
-                "needs the values of traced indices, which are unknown under make_ir/jit"
+                "needs the values of traced indices, which are unknown under make_ir and vmap"
                 f"{where(user_source_info())}\nUse concrete (NumPy) indices, or "
                 "x * ones.at[idx].set(v) when no position repeats.") from None
 

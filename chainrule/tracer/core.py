@@ -30,7 +30,7 @@ A tracer whose trace has finished is a leak: using it raises
 ``TracerLeakError`` naming the transform it came from.
 
 Concrete and abstract tracing.  A tracer carries an abstract value (shape and
-dtype) and, on a concrete trace, a ``value``.  ``make_ir`` and ``jit`` trace
+dtype) and, on a concrete trace, a ``value``.  ``make_ir`` and ``vmap`` trace
 abstractly, so Python control flow on a traced value raises
 ``ConcretizationError``.  The AD transforms trace concretely: each equation's
 output value is computed as it is recorded (by ``bind`` on the input
@@ -323,10 +323,10 @@ class Tracer:
             f"{self._trace.name} only its shape and dtype are known.{where(user_source_info())}\n"
             "Python control flow on traced values cannot be recorded in the IR. Use "
             "numpy.where to choose between values, mark the argument static with "
-            "static_argnums if it is a configuration value rather than data, or trace "
-            "with values (cr.grad, cr.jvp, cr.vjp and cr.jacobian do) so that the path "
-            "taken is recorded. Structured control flow in the IR (cond, while_loop) is "
-            "planned.")
+            "static_argnums if it is a configuration value rather than data, or use a "
+            "transform that traces with values (cr.grad, cr.vjp, cr.jvp, cr.linearize, "
+            "cr.jacfwd, cr.jacrev, cr.jacobian) so that the path taken is recorded. "
+            "Structured control flow in the IR (cond, while_loop) is planned.")
 
     def __bool__(self):
         return bool(self._concrete("bool() / if / while"))

@@ -8,8 +8,9 @@
               pytree structure of the function it was traced from)
 
 Interpreters (``chainrule/interpreters``) are loops over ``ir.eqns``.  An IR
-never nests other than through params (a control-flow body is an ``IR`` value
-inside a param), so nothing here recurses over a program.
+never nests other than through params (a primitive's body, such as the
+structured control flow that is planned, is an ``IR`` value inside a param),
+so nothing here recurses over a program.
 
 This module imports nothing above the tracer.  The conveniences of a
 ``ClosedIR`` that need the floors above it (``eval`` runs the evaluate
@@ -269,7 +270,7 @@ class ClosedIR:
 
         One box per variable (named as in the text, with ``dtype[shape]``),
         one ellipse per equation, edges for the data flow; inputs, consts and
-        outputs are marked and control-flow bodies drawn as clusters.  Given
+        outputs are marked, and a body held in a param is drawn as a cluster.  Given
         ``args``, the program is evaluated there and each variable shows its
         value ``v``; with ``grad=True`` also its cotangent ``g`` (the
         derivative of the output, or of the sum of the outputs, with respect

@@ -7,7 +7,7 @@
 
 Variables are named in order of definition: ``a`` .. ``z``, ``ba``, ``bb``, ...
 (base 26 with ``a`` as the digit zero), unique across nested blocks.  The
-printer is a loop over equations; a param holding an IR (a control-flow body)
+printer is a loop over equations; a param holding an IR (a primitive's body)
 is printed as a nested block by the same loop.
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _literal_text(value) -> str:
 
 
 def _is_program(value) -> bool:
-    """An ``IR`` or ``ClosedIR`` in a param (a control-flow body), known by
+    """An ``IR`` or ``ClosedIR`` in a param (a primitive's body), known by
     its equations: ``ir.py`` imports this module, so it is not imported here."""
     return hasattr(value, "eqns")
 

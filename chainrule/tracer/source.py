@@ -3,7 +3,7 @@
 Each equation records a ``SourceInfo``: the file, line and function of the
 innermost stack frame that is not inside chainrule (nor inside NumPy, whose
 dispatch may stand between the user's ``np.sin(x)`` and our ``bind``).
-Errors, ``pretty(source_info=True)`` and NaN debugging point there.
+Errors and ``pretty(source_info=True)`` point there.
 
 Finding that frame runs once per traced equation, so it is kept cheap: a
 walk up ``sys._getframe`` with a per-code-object cache of "is this ours?".

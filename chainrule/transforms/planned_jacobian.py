@@ -56,9 +56,10 @@ class JacobianPlan:
         self.program = None   # the whole Jacobian computation as IR (jacobian_plan sets it)
         k = len(chain_segments)
         # (flops, bytes moved, peak bytes) of pure forward, pure reverse, the choice
-        self.totals = {"forward": planner.plan_totals(planner.PlanNode(planner.FWD, 0, k - 1), costs),
-                       "reverse": planner.plan_totals(planner.PlanNode(planner.REV, 0, k - 1), costs),
-                       "chosen": planner.plan_totals(root, costs)}
+        pure = {"forward": planner.FWD, "reverse": planner.REV}
+        self.totals = {name: planner.plan_totals(planner.PlanNode(option, 0, k - 1), costs)
+                       for name, option in pure.items()}
+        self.totals["chosen"] = planner.plan_totals(root, costs)
 
     @property
     def pure(self):
@@ -80,7 +81,7 @@ class JacobianPlan:
             f"chain of {len(self.segments)} segments, widths at the cuts "
             f"{[int(w) for w in self.costs.w]}:",
             *seg_lines,
-            f"chosen order: {self.root.describe(self.segments)}",
+            f"chosen order: {self.root.describe()}",
             f"predicted time: forward {self.forward_time * 1e3:.3f} ms, reverse "
             f"{self.reverse_time * 1e3:.3f} ms, chosen {self.predicted_time * 1e3:.3f} ms",
             *[f"  {name:>8}: {flops / 1e6:,.1f} Mflop, {moved / 2**20:,.1f} MiB moved, "
@@ -96,7 +97,7 @@ class JacobianPlan:
         return "```\n" + str(self) + "\n```"
 
     def __repr__(self):
-        return (f"<JacobianPlan {self.root.describe(self.segments)}, predicted "
+        return (f"<JacobianPlan {self.root.describe()}, predicted "
                 f"{self.predicted_time * 1e3:.3f} ms>")
 
 

@@ -23,6 +23,8 @@ length, all intervals of one length at once with NumPy.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 # measured on the 2-core machine of benchmarks/README.md (OpenBLAS, 2 threads):
@@ -65,14 +67,133 @@ class ChainCosts:
         return self.S[j + 1] - self.S[i]
 
 
-def product_time(a, b, c):
-    """Seconds of a dense ``(a x b) @ (b x c)`` product."""
-    return EQN_TIME + 2 * a * b * c / FLOP_RATE + ITEM * (a * b + b * c + a * c) / BYTE_RATE
+class SweepTables(NamedTuple):
+    """Predicted times of sweeps through every run ``lo..hi``, as ``[lo, hi]``
+    tables (junk below the diagonal): with ``n`` directions, a tangent sweep
+    takes ``base + n * per_direction`` seconds, an adjoint sweep ``adj_base +
+    n * adj_per_direction``."""
+    base: np.ndarray               # equations (dispatch) and residual bytes
+    per_direction: np.ndarray      # tangent flops and bytes of one direction
+    adj_base: np.ndarray           # as base, inf where the memory limit is exceeded
+    adj_per_direction: np.ndarray  # adjoint flops and bytes of one direction
 
 
-def scale_time(a, c):
-    """Seconds of multiplying an ``a x c`` matrix by a diagonal."""
-    return EQN_TIME + 2 * ITEM * a * c / BYTE_RATE
+def _sweep_tables(costs, memory_limit):
+    """The cost sweep: base and per-direction times of tangent and adjoint
+    sweeps through every run, from the prefix sums of ``costs``; an adjoint
+    sweep that would keep more residuals than ``memory_limit`` costs ``inf``."""
+    k = costs.k
+    lo, hi = np.arange(k)[:, None], np.arange(k)[None, :]
+    E, R, F, B, S = costs.E, costs.R, costs.F, costs.B, costs.S
+    FA, BA = costs.FA, costs.BA
+    base = (E[1:][hi] - E[lo]) * EQN_TIME + (R[1:][hi] - R[lo]) / BYTE_RATE
+    per_direction = (F[1:][hi] - F[lo]) / FLOP_RATE + (B[1:][hi] - B[lo]) / BYTE_RATE
+    adj_base = base.copy()
+    if memory_limit is not None:   # adjoint sweeps must not keep more residuals than allowed
+        adj_base[S[1:][hi] - S[lo] > memory_limit] = np.inf
+    adj_per_direction = (FA[1:][hi] - FA[lo]) / FLOP_RATE + (BA[1:][hi] - BA[lo]) / BYTE_RATE
+    return SweepTables(base, per_direction, adj_base, adj_per_direction)
+
+
+def _span_layout(k):
+    """The layout by span: positions in a flat ``[lo, hi]`` table of ``k``
+    columns, for tables of ``k + 1`` rows (spans) and ``k`` columns (runs),
+    clipped to the chain (junk); returns ``(end, by_start, by_end)``.
+
+    Run ``i..j`` split after ``s = i + t`` (``t = 0..d-1``, ``d = j - i``)
+    needs the left factor ``P(i..s)``, of span ``t``, and the right factor
+    ``P(s+1..j)``, of span ``d-1-t``, both solved before.  Every table is
+    kept *by span*, one row per span: ``by_start[t, i]`` is the position of
+    run ``i..i+t`` (by its start; it ends at segment ``end[t, i]``),
+    ``by_end[k-1-u, j-1]`` that of run ``j-u..j`` (by its end, rows in
+    reverse).  For span ``d``, in a layout ``[t, i]`` (split, run), the left
+    factors are rows ``0..d-1`` of a table by start and the right factors
+    rows ``k-d..k-1`` of a table by end from column ``d`` on (column ``j = i
+    + d``); the reversed rows turn the falling span ``d-1-t`` of the right
+    factor into a rising row.  The same goes for the sweeps the eliminations
+    need (through ``i..s`` by start, through ``s+1..j`` by end) and for a
+    product's widths ``w[i]``, ``w[s+1]``, ``w[j+1]``.
+
+    The tables are stored flat, row after row, so those rows are *one
+    contiguous slice*: each candidate, for every split of every run at once,
+    costs a few NumPy calls on contiguous memory (no gathers, no loop over
+    runs).  The columns of a slice past the last run (``i >= k - d``) hold
+    junk that never reaches a result.
+    """
+    row, col = np.arange(k + 1)[:, None], np.arange(k)[None, :]
+    end = np.minimum(col + row, k - 1)                     # [t, i]: run i..i+t
+    by_start = col * k + end
+    last = np.minimum(col + 1, k - 1)                      # [k-1-u, j-1]: run j-u..j
+    by_end = np.maximum(np.minimum(last - (k - 1 - row), last), 0) * k + last
+    return end, by_start, by_end
+
+
+def _pure_sweeps(sweeps, w, by_start):
+    """Forward and reverse sweeps through every run (``w[i]`` tangent sweeps,
+    ``w[j+1]`` adjoint sweeps), by span: ``[fwd/rev, d, i]``."""
+    k = len(w) - 1
+    forward = sweeps.base + w[:k, None] * sweeps.per_direction
+    reverse = sweeps.adj_base + w[None, 1:] * sweeps.adj_per_direction
+    pure = np.empty((2, k + 1, k))
+    np.take(forward, by_start, out=pure[0])
+    np.take(reverse, by_start, out=pure[1])
+    return pure
+
+
+def _product_terms(w, end, diagonal):
+    """The product ``P(s+1..j) @ P(i..s)``, ``(a x b) @ (b x c)`` with ``a =
+    w[j+1]``, ``b = w[s+1]``, ``c = w[i]``, takes ``EQN_TIME + a * ab_terms
+    + bc_term`` seconds: ``a`` depends on the run, the rest on ``[t, i]`` (by
+    start).  Returns ``(ab_terms, bc_term, scalings)``, ``scalings`` those of
+    ``_diagonal_scalings`` (``None`` without diagonal segments)."""
+    k = len(w) - 1
+    flop_cost, byte_cost = 2 / FLOP_RATE, ITEM / BYTE_RATE
+    c, b = w[:k], np.take(w, end + 1)                      # [t, i]: w[i], w[i+t+1]
+    ab_terms = b * c * flop_cost + byte_cost * (b + c)
+    bc_term = byte_cost * (b * c)
+    scalings = None
+    if diagonal.any():
+        scalings = _diagonal_scalings(b, c, ab_terms, bc_term, end, diagonal)
+    return ab_terms, bc_term, scalings
+
+
+def _diagonal_scalings(b, c, ab_terms, bc_term, end, diagonal):
+    """A single diagonal factor only scales the other one: this changes the
+    first split (``t = 0``, ``A_i`` diagonal) and the last (``t = d-1``,
+    ``A_j`` diagonal).  Their product times by ``[d, i]``, with ``b = a =
+    w[i+d+1]``: ``(first_product, last_product)``, a scaling where it applies."""
+    k = len(diagonal)
+    byte_cost = ITEM / BYTE_RATE
+    scaling = EQN_TIME + 2 * byte_cost * b * c
+    first_product = EQN_TIME + b * ab_terms[0] + bc_term[0]
+    last_product = EQN_TIME + b * np.vstack([ab_terms[:1], ab_terms[:-1]]) \
+        + np.vstack([bc_term[:1], bc_term[:-1]])
+    first_scales = np.repeat(diagonal[None, :], k + 1, axis=0)
+    last_scales = np.take(diagonal, end)
+    first_scales[1] |= last_scales[1]                      # d = 1: one split, both cases
+    last_scales[1] |= diagonal
+    first_product = np.where(first_scales, scaling, first_product)
+    last_product = np.where(last_scales, scaling, last_product)
+    return first_product, last_product
+
+
+def _single_segment_choices(costs, pure, diagonal):
+    """The runs of span 0, single segments: forward sweeps, reverse sweeps or
+    the explicit Jacobian (the constant operand of a matrix-product segment,
+    the diagonal of an elementwise one).  Returns the ``(k, k)`` tables
+    ``cost`` and ``choice`` (the row of the choice among the candidates),
+    ``inf`` and -1 but on the diagonal."""
+    k, w = costs.k, costs.w
+    explicit = np.where([kind == "explicit" for kind in costs.kinds],
+                        EQN_TIME + ITEM * w[:-1] * w[1:] / BYTE_RATE,
+                        np.where(diagonal, EQN_TIME + ITEM * w[:-1] / BYTE_RATE, np.inf))
+    single = np.vstack([pure[:, 0], explicit])
+    cost = np.full((k, k), np.inf)
+    choice = np.full((k, k), -1, dtype=np.int64)           # row of the choice among the candidates
+    cost_flat, choice_flat = cost.ravel(), choice.ravel()  # superdiagonal d: [d::k+1]
+    choice_flat[::k + 1] = single.argmin(axis=0)
+    cost_flat[::k + 1] = single.min(axis=0)
+    return cost, choice
 
 
 def _narrowing_points(k, min_width=16):
@@ -87,170 +208,141 @@ def _narrowing_points(k, min_width=16):
     return points
 
 
-def solve_chain(costs: ChainCosts, memory_limit=None):
-    """Fill the DP table; return ``(cost, option, split)`` arrays of shape
-    (k, k) for the runs of segments ``i..j`` (``inf``, -1, -1 below the
-    diagonal; ``split`` is -1 for the options without one).
+class _SpanTables:
+    """The tables the span loop reads, by span and flat (``_span_layout``):
+    "start" ones from row 0, "end" ones (column ``j - d0``) from row ``k - d``
+    and column ``d - d0``, ``K`` columns (the row stride) from span ``d0`` on.
+    For each span it stacks the candidates of the runs and records their
+    choice in the result tables and in the factor tables of longer spans."""
 
-    The runs of one span ``d = j - i`` are solved together, ``d = 1, 2, ...``;
-    run ``i..j`` split after ``s = i + t`` (``t = 0..d-1``) needs the left
-    factor ``P(i..s)``, of span ``t``, and the right factor ``P(s+1..j)``, of
-    span ``d-1-t``, both solved before.  The layout makes this fast:
+    def __init__(self, costs, sweeps, by_start, by_end, pure, products, cost, choice):
+        k, w = costs.k, costs.w
+        ab_terms, bc_term, scalings = products
+        self.k, self.pure, self.scalings = k, pure, scalings
+        self.cost_flat, self.choice_flat = cost.ravel(), choice.ravel()
+        left_cost = np.full((k + 1, k), np.inf)            # by start
+        right_cost = np.full((k + 1, k), np.inf)           # by end
+        left_cost[0] = self.cost_flat[::k + 1]
+        right_cost[k - 1, :k - 1] = left_cost[0, 1:]
+        self.starts = [left_cost, ab_terms, bc_term, np.take(sweeps.adj_base, by_start),
+                       np.take(sweeps.adj_per_direction, by_start)]
+        self.ends = [right_cost, np.take(sweeps.base, by_end),
+                     np.take(sweeps.per_direction, by_end)]
+        self.w_padded = np.concatenate([w, np.zeros(k + 2)])
+        self.column = np.empty((2 + 3 * (k - 1)) * k)     # the candidates of a span
+        self.scratch = np.empty(k * k)
+        self.run_index = np.arange(k)
+        self.d0, self.K = 1, k
 
-    * Every table is kept *by span*, one row per span: ``by_start[t, i]`` is
-      the cost of run ``i..i+t`` (by its start), ``by_end[k-1-u, j]`` the
-      cost of run ``j-u..j`` (by its end, rows in reverse).  For span ``d``,
-      in a layout ``[t, i]`` (split, run), the left factors are rows
-      ``0..d-1`` of ``by_start`` and the right factors rows ``k-d..k-1`` of
-      ``by_end`` from column ``d`` on (column ``j = i + d``); the reversed
-      rows turn the falling span ``d-1-t`` of the right factor into a rising
-      row.  The same goes for the sweeps the eliminations need (through
-      ``i..s`` by start, through ``s+1..j`` by end) and for a product's
-      widths ``w[i]``, ``w[s+1]``, ``w[j+1]``.
-    * The tables are stored flat, row after row, so those rows are *one
-      contiguous slice*: each candidate, for every split of every run at
-      once, costs a few NumPy calls on contiguous memory (no gathers, no
-      loop over runs).  The columns of a slice past the last run
-      (``i >= k - d``) hold junk that never reaches a result.
-    * The candidates of span ``d`` are stacked as rows, ``[fwd, rev,
-      product at t = 0..d-1, tangent elimination at t = 0..d-1, adjoint
-      elimination at t = 0..d-1]``: the first minimum of a column (a run) is
-      its choice, so ties go to the earlier option, then to the smaller
-      split.
-    * With ``d`` there are fewer runs (``k - d``), so the rows are narrowed
-      now and then (``_narrowing_points``) to save work on junk columns.
-    """
-    k, w = costs.k, costs.w
-    # sweeps through lo..hi, [lo, hi] (junk below the diagonal): with d
-    # directions, base + d * per_direction seconds
-    lo, hi = np.arange(k)[:, None], np.arange(k)[None, :]
-    E, R, F, B, S = costs.E, costs.R, costs.F, costs.B, costs.S
-    FA, BA = costs.FA, costs.BA
-    base = (E[1:][hi] - E[lo]) * EQN_TIME + (R[1:][hi] - R[lo]) / BYTE_RATE
-    per_direction = (F[1:][hi] - F[lo]) / FLOP_RATE + (B[1:][hi] - B[lo]) / BYTE_RATE
-    adj_base = base.copy()
-    if memory_limit is not None:   # adjoint sweeps must not keep more residuals than allowed
-        adj_base[S[1:][hi] - S[lo] > memory_limit] = np.inf
-    adj_per_direction = (FA[1:][hi] - FA[lo]) / FLOP_RATE + (BA[1:][hi] - BA[lo]) / BYTE_RATE
-    forward = base + w[:k, None] * per_direction           # pure sweeps over i..j
-    reverse = adj_base + w[None, 1:] * adj_per_direction
-
-    # the same by span (the layouts of the docstring): k + 1 rows, k columns,
-    # as positions in a flat [lo, hi] table (clipped to the chain: junk)
-    row, col = np.arange(k + 1)[:, None], np.arange(k)[None, :]
-    end = np.minimum(col + row, k - 1)                     # [t, i]: run i..i+t
-    by_start = col * k + end
-    last = np.minimum(col + 1, k - 1)                      # [k-1-u, j-1]: run j-u..j
-    by_end = np.maximum(np.minimum(last - (k - 1 - row), last), 0) * k + last
-    pure = np.empty((2, k + 1, k))                         # [fwd/rev, d, i]
-    np.take(forward, by_start, out=pure[0])
-    np.take(reverse, by_start, out=pure[1])
-    # product P(s+1..j) @ P(i..s), (a x b) @ (b x c) with a = w[j+1], b = w[s+1], c = w[i]:
-    # EQN_TIME + a * ab_terms + bc_term (a depends on the run, the rest on [t, i])
-    flop_cost, byte_cost = 2 / FLOP_RATE, ITEM / BYTE_RATE
-    c, b = w[:k], np.take(w, end + 1)                      # [t, i]: w[i], w[i+t+1]
-    ab_terms = b * c * flop_cost + byte_cost * (b + c)
-    bc_term = byte_cost * (b * c)
-    diagonal = np.array([kind == "diagonal" for kind in costs.kinds], dtype=bool)
-    any_diagonal = bool(diagonal.any())
-    if any_diagonal:
-        # a single diagonal factor only scales the other one: this changes the
-        # first split (t = 0, A_i diagonal) and the last (t = d-1, A_j
-        # diagonal); their product times by [d, i], with b = a = w[i+d+1]
-        scaling = EQN_TIME + 2 * byte_cost * b * c
-        first_product = EQN_TIME + b * ab_terms[0] + bc_term[0]
-        last_product = EQN_TIME + b * np.vstack([ab_terms[:1], ab_terms[:-1]]) \
-            + np.vstack([bc_term[:1], bc_term[:-1]])
-        first_scales = np.repeat(diagonal[None, :], k + 1, axis=0)
-        last_scales = np.take(diagonal, end)
-        first_scales[1] |= last_scales[1]                  # d = 1: one split, both cases
-        last_scales[1] |= diagonal
-        first_product = np.where(first_scales, scaling, first_product)
-        last_product = np.where(last_scales, scaling, last_product)
-
-    # single segments: forward sweeps, reverse sweeps or the explicit Jacobian
-    explicit = np.where([kind == "explicit" for kind in costs.kinds],
-                        EQN_TIME + ITEM * w[:-1] * w[1:] / BYTE_RATE,
-                        np.where(diagonal, EQN_TIME + ITEM * w[:-1] / BYTE_RATE, np.inf))
-    single = np.vstack([pure[:, 0], explicit])
-    cost = np.full((k, k), np.inf)
-    choice = np.full((k, k), -1, dtype=np.int64)           # row of the choice among the candidates
-    cost_flat, choice_flat = cost.ravel(), choice.ravel()  # superdiagonal d: [d::k+1]
-    choice_flat[::k + 1] = single.argmin(axis=0)
-    cost_flat[::k + 1] = single.min(axis=0)
-
-    # the tables the loop reads, by span: "start" ones from row 0, "end" ones
-    # (column j - d0, d0 = 1 for now) from row k - d and column d - d0
-    left_cost = np.full((k + 1, k), np.inf)                # by start
-    right_cost = np.full((k + 1, k), np.inf)               # by end
-    left_cost[0] = cost_flat[::k + 1]
-    right_cost[k - 1, :k - 1] = left_cost[0, 1:]
-    starts = [left_cost, ab_terms, bc_term,
-              np.take(adj_base, by_start), np.take(adj_per_direction, by_start)]
-    ends = [right_cost, np.take(base, by_end), np.take(per_direction, by_end)]
-    w_padded = np.concatenate([w, np.zeros(k + 2)])
-    column = np.empty((2 + 3 * (k - 1)) * k)               # the candidates of a span
-    scratch = np.empty(k * k)
-    run_index = np.arange(k)
-
-    points = _narrowing_points(k) + [k]
-    d0, K = 1, k                                            # K: columns (row stride) of the tables
-    for first, stop in zip(points[:-1], points[1:]):
-        if first > d0:   # narrow the tables to the runs left: K = k - first + 1 columns
-            shift, d0, K = first - d0, first, k - first + 1
-            starts = [np.ascontiguousarray(x[:, :K]) for x in starts]
-            ends = [np.ascontiguousarray(x[:, shift:shift + K]) for x in ends]
-        left_cost, right_cost = starts[0], ends[0]
-        left_flat, ab_flat, bc_flat, adj_base_flat, adj_per_direction_flat = \
-            [x.ravel() for x in starts]
-        right_flat, base_flat, per_direction_flat = [x.ravel() for x in ends]
+    def narrow(self, first):
+        """From span ``first`` on: keep the ``K = k - first + 1`` columns its
+        runs can reach (with ``d``, there are fewer runs, ``k - d``; nothing is
+        dropped at ``first = d0``), and set up the flat views and the run
+        factors the span loop reads."""
+        k = self.k
+        if first > self.d0:   # narrow the tables to the runs left: K = k - first + 1 columns
+            shift, self.d0, self.K = first - self.d0, first, k - first + 1
+            K = self.K
+            self.starts = [np.ascontiguousarray(x[:, :K]) for x in self.starts]
+            self.ends = [np.ascontiguousarray(x[:, shift:shift + K]) for x in self.ends]
+        d0, K = self.d0, self.K
+        self.left_cost, self.right_cost = self.starts[0], self.ends[0]
+        self.flat = [x.ravel() for x in self.starts] + [x.ravel() for x in self.ends]
         # the run factors in the flat [t, i] layout: w[i] at t*K + i (c_rows),
         # w[j+1] = w[i+d+1] at d - d0 + t*K + i (a_rows)
-        c_rows = np.tile(w_padded[:K], k + 1)
-        a_rows = np.tile(w_padded[d0 + 1:d0 + 1 + K], k + 2)
-        for d in range(first, stop):
-            runs = k - d
-            n = d * K                                       # rows t = 0..d-1
-            r0 = (k - d) * K + d - d0                       # right factors: row k-d, column d - d0
-            a, c = a_rows[d - d0:d - d0 + n], c_rows[:n]
-            left, right = left_flat[:n], right_flat[r0:r0 + n]
-            tmp = scratch[:n]
-            cand = column[:(2 + 3 * d) * K].reshape(2 + 3 * d, K)
-            cand[:2] = pure[:, d, :K]
-            product = column[2 * K:(2 + d) * K]
-            tangent = column[(2 + d) * K:(2 + 2 * d) * K]
-            adjoint = column[(2 + 2 * d) * K:(2 + 3 * d) * K]
-            # product: left + right + (EQN_TIME + a * ab_terms + bc_term)
-            np.multiply(a, ab_flat[:n], out=product)
-            product += EQN_TIME
-            product += bc_flat[:n]
-            if any_diagonal:
-                cand[2] = first_product[d, :K]
-                cand[1 + d] = last_product[d, :K]
-            np.add(left, right, out=tmp)
-            product += tmp
-            # tangent elimination: left + w[i] tangent sweeps through s+1..j
-            np.add(left, base_flat[r0:r0 + n], out=tangent)
-            np.multiply(c, per_direction_flat[r0:r0 + n], out=tmp)
-            tangent += tmp
-            # adjoint elimination: right + w[j+1] adjoint sweeps through i..s
-            np.add(right, adj_base_flat[:n], out=adjoint)
-            np.multiply(a, adj_per_direction_flat[:n], out=tmp)
-            adjoint += tmp
-            best = cand[:, :runs].argmin(axis=0)
-            value = cand[best, run_index[:runs]]
-            choice_flat[d:runs * (k + 1):k + 1] = best
-            cost_flat[d:runs * (k + 1):k + 1] = value
-            left_cost[d, :runs] = value
-            right_cost[k - 1 - d, d - d0:d - d0 + runs] = value
+        self.c_rows = np.tile(self.w_padded[:K], k + 1)
+        self.a_rows = np.tile(self.w_padded[d0 + 1:d0 + 1 + K], k + 2)
 
-    # decode the candidate rows: fwd, rev, then d rows per option with a split
+    def candidates(self, d):
+        """The candidates of the runs of span ``d``, stacked as rows ``[fwd,
+        rev, product at t = 0..d-1, tangent elimination at t = 0..d-1,
+        adjoint elimination at t = 0..d-1]``, one column per run (``K``)."""
+        K, d0, column = self.K, self.d0, self.column
+        left_flat, ab_flat, bc_flat, adj_base_flat, adj_per_direction_flat, \
+            right_flat, base_flat, per_direction_flat = self.flat
+        n = d * K                                           # rows t = 0..d-1
+        r0 = (self.k - d) * K + d - d0                      # right factors: row k-d, column d - d0
+        a, c = self.a_rows[d - d0:d - d0 + n], self.c_rows[:n]
+        left, right = left_flat[:n], right_flat[r0:r0 + n]
+        tmp = self.scratch[:n]
+        cand = column[:(2 + 3 * d) * K].reshape(2 + 3 * d, K)
+        cand[:2] = self.pure[:, d, :K]
+        product = column[2 * K:(2 + d) * K]
+        tangent = column[(2 + d) * K:(2 + 2 * d) * K]
+        adjoint = column[(2 + 2 * d) * K:(2 + 3 * d) * K]
+        # product: left + right + (EQN_TIME + a * ab_terms + bc_term)
+        np.multiply(a, ab_flat[:n], out=product)
+        product += EQN_TIME
+        product += bc_flat[:n]
+        if self.scalings is not None:
+            first_product, last_product = self.scalings
+            cand[2] = first_product[d, :K]
+            cand[1 + d] = last_product[d, :K]
+        np.add(left, right, out=tmp)
+        product += tmp
+        # tangent elimination: left + w[i] tangent sweeps through s+1..j
+        np.add(left, base_flat[r0:r0 + n], out=tangent)
+        np.multiply(c, per_direction_flat[r0:r0 + n], out=tmp)
+        tangent += tmp
+        # adjoint elimination: right + w[j+1] adjoint sweeps through i..s
+        np.add(right, adj_base_flat[:n], out=adjoint)
+        np.multiply(a, adj_per_direction_flat[:n], out=tmp)
+        adjoint += tmp
+        return cand
+
+    def choose(self, d, cand):
+        """The choice of each run of span ``d``: the first minimum of its
+        column of ``cand``, so ties go to the earlier option, then to the
+        smaller split; recorded in ``cost``/``choice`` and as a factor of
+        longer spans (by start and by end)."""
+        k, runs = self.k, self.k - d
+        best = cand[:, :runs].argmin(axis=0)
+        value = cand[best, self.run_index[:runs]]
+        self.choice_flat[d:runs * (k + 1):k + 1] = best
+        self.cost_flat[d:runs * (k + 1):k + 1] = value
+        self.left_cost[d, :runs] = value
+        self.right_cost[k - 1 - d, d - self.d0:d - self.d0 + runs] = value
+
+
+def _decode_choices(choice):
+    """``(option, split)`` from the rows of the choices: fwd, rev (or
+    explicit for a single segment), then ``d`` rows per option with a split
+    (product, tangent and adjoint elimination, at ``s = i..j-1``)."""
+    k = len(choice)
+    lo, hi = np.arange(k)[:, None], np.arange(k)[None, :]
     span = hi - lo
     past_sweeps = choice - 2
     has_split = (span > 0) & (past_sweeps >= 0)
     which, offset = np.divmod(past_sweeps, np.maximum(span, 1))
     option = np.where(has_split, PRODUCT + which, choice)
     split = np.where(has_split, lo + offset, -1)
+    return option, split
+
+
+def solve_chain(costs: ChainCosts, memory_limit=None):
+    """Fill the DP table; return ``(cost, option, split)`` arrays of shape
+    (k, k) for the runs of segments ``i..j`` (``inf``, -1, -1 below the
+    diagonal; ``split`` is -1 for the options without one).
+
+    The runs of one span ``d = j - i`` are solved together, ``d = 1, 2, ...``,
+    each from the runs of shorter spans, in the tables by span of
+    ``_span_layout``; the tables are narrowed now and then
+    (``_narrowing_points``) as the runs get fewer.
+    """
+    k, w = costs.k, costs.w
+    diagonal = np.array([kind == "diagonal" for kind in costs.kinds], dtype=bool)
+    sweeps = _sweep_tables(costs, memory_limit)
+    end, by_start, by_end = _span_layout(k)
+    pure = _pure_sweeps(sweeps, w, by_start)
+    products = _product_terms(w, end, diagonal)
+    cost, choice = _single_segment_choices(costs, pure, diagonal)
+    spans = _SpanTables(costs, sweeps, by_start, by_end, pure, products, cost, choice)
+    points = _narrowing_points(k) + [k]
+    for first, stop in zip(points[:-1], points[1:]):
+        spans.narrow(first)
+        for d in range(first, stop):
+            spans.choose(d, spans.candidates(d))
+    option, split = _decode_choices(choice)
     return cost, option, split
 
 
@@ -269,18 +361,23 @@ class PlanNode:
         self.option, self.i, self.j, self.split = option, i, j, split
         self.left, self.right, self.cost = left, right, cost
 
-    def describe(self, segments):
-        """A bracketing like ``(A3 A2) <- rev`` in the notes' notation."""
-        name = OPTION_NAMES[self.option]
-        if self.option in (FWD, REV, EXPLICIT):
-            return f"[{_span(self.i, self.j)}: {name}]"
-        if self.option == PRODUCT:
-            return f"({self.left.describe(segments)} @ {self.right.describe(segments)})"
-        if self.option == TANGENT_ELIM:
-            return (f"[{_span(self.split + 1, self.j)}: tangent sweeps over "
-                    f"{self.right.describe(segments)}]")
-        return (f"[{_span(self.i, self.split)}: adjoint sweeps under "
-                f"{self.left.describe(segments)}]")
+    def describe(self):
+        """The bracketing in the notes' notation, e.g.
+        ``([A3: explicit] @ [A2..A1: forward sweeps])``; built children
+        first (``post_order``), without recursion."""
+        text = {}
+        for node, _ in post_order(self):
+            if node.option in (FWD, REV, EXPLICIT):
+                t = f"[{_span(node.i, node.j)}: {OPTION_NAMES[node.option]}]"
+            elif node.option == PRODUCT:
+                t = f"({text[id(node.left)]} @ {text[id(node.right)]})"
+            elif node.option == TANGENT_ELIM:
+                t = (f"[{_span(node.split + 1, node.j)}: tangent sweeps over "
+                     f"{text[id(node.right)]}]")
+            else:
+                t = f"[{_span(node.i, node.split)}: adjoint sweeps under {text[id(node.left)]}]"
+            text[id(node)] = t
+        return text[id(self)]
 
 
 def post_order(root):
