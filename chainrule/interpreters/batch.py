@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from ..primitives._batch import IdentitySeed
 from ..tracer.core import bind, set_source_hint
-from .env import Env
+from .env import environment, write
 
 
 def batch_walk(ir, consts, args, dims):
     """Evaluate ``ir`` on ``args`` batched along ``dims`` (int or None each);
     returns ``(outputs, output batch dims)``."""
-    env = Env(ir, consts, args)
-    read = env.read
+    env = environment(ir, consts, args)
+    read = env.__getitem__
     # var -> position of its batch axis; absent (None): the same for every example
     bdims = {v: d for v, d in zip(ir.invars, dims) if d is not None}
     seeds = any(type(a) is IdentitySeed for a in args)
@@ -57,7 +57,7 @@ def batch_walk(ir, consts, args, dims):
                     raise NotImplementedError(f"vmap: the primitive {prim.name} has no batch "
                                               "rule yet")
                 out, out_dims = prim.batch(vals, in_dims, **eqn.params)
-            env.write(eqn, out)
+            write(env, eqn, out)
             if out_dims is not None:
                 out_dims = out_dims if prim.multiple_results else [out_dims]
                 bdims.update((v, d) for v, d in zip(eqn.outvars, out_dims) if d is not None)

@@ -18,7 +18,7 @@ from ..tracer.core import Tracer, bind, set_source_hint
 from ..tracer.pytree import tree_unflatten
 from ..tracer.source import note_source
 from ..tracer.tracing import flatten_args
-from .env import Env
+from .env import environment
 
 
 def eval_ir(ir, consts, args, release_consts=False):
@@ -31,10 +31,10 @@ def eval_ir(ir, consts, args, release_consts=False):
     if len(consts) != len(ir.constvars) or len(args) != len(ir.invars):
         raise TypeError(f"eval_ir: expected {len(ir.constvars)} consts and {len(ir.invars)} "
                         f"arguments, got {len(consts)} and {len(args)}")
-    env = Env(ir, consts, args)
+    env = environment(ir, consts, args)
     if release_consts:
         consts.clear()
-    read, write = env.read, env.write
+    read = env.__getitem__
     # staged: bind records into the traces of the tracers among the values,
     # under the user's source line of the equation being re-traced; otherwise
     # nothing can become a tracer and NumPy computes each equation at once
@@ -43,11 +43,18 @@ def eval_ir(ir, consts, args, release_consts=False):
     eqn = None
     try:
         for eqn, dead in zip(ir.eqns, ir.last_uses()):
+            prim = eqn.primitive
             if staged:
                 set_source_hint(eqn.source_info)
-                write(eqn, bind(eqn.primitive, *map(read, eqn.inputs), **eqn.params))
+                out = bind(prim, *map(read, eqn.inputs), **eqn.params)
             else:
-                write(eqn, eqn.primitive.impl(*map(read, eqn.inputs), **eqn.params))
+                out = prim.impl(*map(read, eqn.inputs), **eqn.params)
+            # write(env, eqn, out), inlined: this loop runs once per
+            # equation of every program evaluated
+            if prim.multiple_results:
+                env.update(zip(eqn.outvars, out))
+            else:
+                env[eqn.outvars[0]] = out
             for v in dead:
                 del env[v]
     except Exception as e:   # e.g. a singular matrix: name the user's line

@@ -28,7 +28,7 @@ from ..primitives._ad import Zero, instantiate
 from ..tracer.core import bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Var
 from ..tracer.tracing import trace_to_ir
-from .env import Env
+from .env import environment, write
 
 
 def jvp_equation(prim, params, primals_in, tangents_in, out):
@@ -74,15 +74,15 @@ def jvp_walk(ir, tangents, consts=(), primals=()):
 
     Returns ``(primal outputs, tangent outputs)``; zero tangents stay ``Zero``.
     """
-    env = Env(ir, consts, primals)
-    read, write = env.read, env.write
+    env = environment(ir, consts, primals)
+    read = env.__getitem__
     tangent_env = {v: t for v, t in zip(ir.invars, tangents) if type(t) is not Zero}
     previous = set_source_hint(None)
     try:
         for eqn in ir.eqns:
             set_source_hint(eqn.source_info)
             primals_in = list(map(read, eqn.inputs))
-            write(eqn, bind(eqn.primitive, *primals_in, **eqn.params))
+            write(env, eqn, bind(eqn.primitive, *primals_in, **eqn.params))
             tangents_in = list(map(tangent_env.get, eqn.inputs))  # None: a zero tangent
             out = (list(map(read, eqn.outvars)) if eqn.primitive.multiple_results
                    else read(eqn.outvars[0]))

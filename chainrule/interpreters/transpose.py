@@ -19,7 +19,7 @@ from ..primitives._ad import LinearInput, Zero, add_tangents, instantiate
 from ..tracer.core import bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Var
 from ..tracer.tracing import trace_to_ir
-from .env import Env
+from .env import environment, write
 
 
 def backward_pass(ir, consts, cotangents, release_consts=False):
@@ -30,10 +30,10 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
     each residual is freed right after its last use in the backward walk.
     Returns a list with one cotangent per input (``Zero`` where none).
     """
-    env = Env(ir, consts)      # residuals (and literals): the non-linear values
+    env = environment(ir, consts)   # residuals (and literals): the non-linear values
     if release_consts:
         consts.clear()
-    read = env.read
+    read = env.__getitem__
     linear = set(ir.invars)
     linear_eqns = []
     # A residual is freed once the backward walk, which runs the linear
@@ -48,7 +48,7 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
             linear.update(eqn.outvars)
             linear_eqns.append(eqn)
         else:  # a residual computation inside the linear program: run it now
-            env.write(eqn, bind(eqn.primitive, *map(read, eqn.inputs), **eqn.params))
+            write(env, eqn, bind(eqn.primitive, *map(read, eqn.inputs), **eqn.params))
     release = {}
     for v, k in freed_after.items():
         release.setdefault(k, []).append(v)

@@ -27,7 +27,7 @@ import html
 import numpy as np
 
 from ..interpreters.draw import _inline_svg, dot_available, draw_ir, draw_programs
-from ..interpreters.env import Env
+from ..interpreters.env import environment
 from ..interpreters.jvp import jvp_ir
 from ..interpreters.transpose import transpose_ir
 from ..primitives.elementwise import add_p
@@ -46,7 +46,7 @@ def _all_vars(ir):
 
 
 def evaluate_keeping_values(ir, consts, args, perturbations=None) -> dict:
-    """Run ``ir`` and return the value of every variable (an ``Env``: ``{Var: value}``,
+    """Run ``ir`` and return the value of every variable (``{Var: value}``,
     literals included).
 
     Unlike the evaluate interpreter, which frees each value after its last
@@ -54,7 +54,7 @@ def evaluate_keeping_values(ir, consts, args, perturbations=None) -> dict:
     ``perturbations`` (``{Var: array}``), each such variable's value has its
     perturbation added right after it is defined (see the module docstring).
     """
-    env = Env(ir)
+    env = environment(ir)
 
     def define(v, x):
         e = perturbations.get(v) if perturbations else None
@@ -65,7 +65,7 @@ def evaluate_keeping_values(ir, consts, args, perturbations=None) -> dict:
     for v, x in zip(ir.invars, args):
         define(v, x)
     for eqn in ir.eqns:
-        out = bind(eqn.primitive, *map(env.read, eqn.inputs), **eqn.params)
+        out = bind(eqn.primitive, *map(env.__getitem__, eqn.inputs), **eqn.params)
         for v, x in zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]):
             define(v, x)
     return env
@@ -77,7 +77,7 @@ def _output_total(ir, env):
     for x in ir.outvars:
         if not is_float(x.aval.dtype):
             continue
-        value = env.read(x)
+        value = env[x]
         s = value.sum() if hasattr(value, "sum") else value
         total = s if total is None else total + s
     return total
