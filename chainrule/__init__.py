@@ -19,7 +19,8 @@ from .tracer import ir as _ir
 from .tracer.avals import ShapedArray  # noqa: F401
 from .tracer.core import Primitive, Tracer, bind  # noqa: F401
 from .tracer.errors import (ChainruleError, ConcretizationError, ShapeError,  # noqa: F401
-                            TracerArrayConversionError, TracerLeakError)
+                            TracerArrayConversionError, TracerConversionError,
+                            TracerLeakError)
 from .tracer.ir import IR, ClosedIR, Equation, Literal, Var  # noqa: F401
 from .tracer.pytree import (register_pytree_node, tree_flatten, tree_leaves,  # noqa: F401
                             tree_map, tree_structure, tree_unflatten)

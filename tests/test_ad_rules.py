@@ -333,6 +333,11 @@ CASES: dict[str, list[Case]] = {
                Case(lambda x: x[:, [1, 0]], ANY((2, 3)), label="axis1"),
                Case(lambda x: x[np.array([[0, 1], [2, 2]])], ANY((3,)), label="2d_indices"),
                Case(lambda x: x[[-1, 0]], ANY((3, 2)), label="negative")],
+    # indexing two axes with traced indices checks each on its own axis
+    "normalize_index": [Case(lambda x: x[cnp.argmax(x[:, :2], axis=1), cnp.argmin(x, axis=1)],
+                             distinct((2, 3)), label="two_traced_indices"),
+                        Case(lambda x: x[cnp.argmin(x[:, 0]), -1 - cnp.argmax(x[0])],
+                             distinct((3, 4)), label="negative_traced_index")],
     # x.at[idx].set(v) / .add(v) trace to scatter / scatter_add; check_grads
     # also calls f on NumPy arrays, which have no .at, so the rows bind the
     # primitives directly (axis=k: indices select along axis k)

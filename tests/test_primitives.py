@@ -166,6 +166,9 @@ REFERENCES = {
     "rev": _rev_ref,
     "pad": _pad_ref,
     "gather": lambda x, indices, *, axis: np.take(x, indices, axis=axis),
+    # indices in [-size, size) to [0, size): NumPy's own wrapping of an index
+    "normalize_index": lambda i, *, axis, size, batch_dims=0:
+        np.asarray(np.arange(size)[i], dtype=np.asarray(i).dtype)[()],
     "scatter_add": _scatter_add_ref,
     "scatter": _scatter_ref,
     "dot_general": _einsum_dot_general,
@@ -550,6 +553,10 @@ CASES = {
                case(f32(2, 3, 4), np.array([1, 1], np.int32), axis=2),
                case(i64(5), Const(np.array([4, 1])), axis=0),
                case(f64(5), np.zeros(0, np.int64), axis=0)],
+    "normalize_index": [case(np.array([-3, -1, 0, 2]), axis=0, size=3),
+                        case(np.array([[4, -5], [0, 1]], np.int32), axis=1, size=5),
+                        case(np.array(-2), axis=2, size=2),
+                        case(np.array([[-1], [0]]), axis=0, size=1, batch_dims=1)],
     "scatter_add": [
         case(f64(5), np.array([3, 0, 0, 4]), f64(4), axis=0),          # repeated index adds up
         case(f64(5), np.array([-1, 1]), f64(2), axis=0),               # negative index
@@ -775,6 +782,8 @@ BAD = [
     pytest.param("pad", (f64(3), f64(2)), {"padding_config": ((1, 1, 0),)}, id="pad-value-shape"),
     pytest.param("pad", (f64(3), f64()), {"padding_config": ((-1, 0, 0),)}, id="pad-negative"),
     pytest.param("gather", (f64(5), f64(2)), {"axis": 0}, id="gather-float-indices"),
+    pytest.param("normalize_index", (f64(2),), {"axis": 0, "size": 3},
+                 id="normalize_index-float-indices"),
     pytest.param("gather", (f64(5), i64(2)), {"axis": 1}, id="gather-axis-range"),
     pytest.param("scatter_add", (f64(5), i64(2), f64(3)), {"axis": 0},
                  id="scatter_add-updates-shape"),

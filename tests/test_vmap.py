@@ -293,6 +293,10 @@ ROWS["gather"] = [
     prim_row("gather", F(4, 3), Idx(4), axis=0, label="0-d index"),
     prim_row("gather", I(5), Idx(5, 3), axis=0, label="int64"),
 ]
+ROWS["normalize_index"] = [prim_row("normalize_index", Idx(4, 3), axis=0, size=4),
+                           prim_row("normalize_index", Idx(2, 2, 3), axis=1, size=2,
+                                    extra=[(1,), (2,)]),
+                           prim_row("normalize_index", Idx(3), axis=0, size=3, label="0-d")]
 for _name in ("scatter", "scatter_add", "scatter_min", "scatter_max"):
     _sub = (("operand only", (0, None, None)), ("indices only", (None, 0, None)),
             ("updates only", (None, None, 0)), ("operand, updates", (0, None, 0)))

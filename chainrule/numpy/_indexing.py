@@ -17,6 +17,8 @@ functional updates ``x.at[idx]`` are in ``_updates.py``.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .. import primitives as P
@@ -60,20 +62,67 @@ def _as_index_array(i):
     return arr
 
 
+_INVALID = ("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
+            "integer or boolean arrays are valid indices")
+
+
+def _is_mask(i):
+    return isinstance(i, (np.ndarray, list)) and np.ndim(i) > 0 and np.asarray(i).dtype == np.bool_
+
+
+def _check_items(x, index):
+    """NumPy's checks of the items of an index: their types (a float, a
+    string or any other object is an ``IndexError``, never "the whole
+    axis"), and the shape of each boolean mask against the axes it covers."""
+    for i in index:
+        if isinstance(i, (slice, list, Tracer)) or i is None or i is Ellipsis:
+            continue
+        if isinstance(i, np.ndarray):
+            if not (np.issubdtype(i.dtype, np.integer) or i.dtype == np.bool_):
+                raise _index_error("arrays used as indices must be of integer (or boolean) type")
+        elif isinstance(i, (bool, np.bool_)):
+            raise _index_error("boolean scalar indices (x[True], x[False]) are not supported by "
+                               "chainrule; use x[None] or an empty slice")
+        elif not isinstance(i, (int, np.integer)):
+            try:
+                operator.index(i)
+            except TypeError:
+                raise _index_error(_INVALID) from None
+    used = sum(np.ndim(i) if _is_mask(i) else 1 for i in index
+               if i is not None and i is not Ellipsis)
+    axis = 0
+    for i in index:
+        if i is Ellipsis:
+            axis += max(x.ndim - used, 0)
+        elif _is_mask(i):
+            mask = np.asarray(i)
+            for d, n in enumerate(mask.shape):
+                if axis + d < x.ndim and x.shape[axis + d] != n:
+                    raise _index_error(
+                        f"boolean index did not match indexed array along axis {axis + d}; "
+                        f"size of axis is {x.shape[axis + d]} but size of corresponding "
+                        f"boolean axis is {n}")
+            axis += mask.ndim
+        elif i is not None:
+            axis += 1
+
+
 def _expand_masks(index):
     out = []
     for i in index:
-        if isinstance(i, (np.ndarray, list)) and np.asarray(i).dtype == np.bool_ and np.ndim(i) > 0:
+        if _is_mask(i):
             out.extend(np.nonzero(np.asarray(i)))
-        elif isinstance(i, (bool, np.bool_)):
-            raise _index_error("boolean scalar indices are not supported by chainrule")
-        else:
+        elif isinstance(i, (int, np.integer)) or isinstance(i, (slice, list, np.ndarray, Tracer)) \
+                or i is None or i is Ellipsis:
             out.append(i)
+        else:   # an object with __index__
+            out.append(operator.index(i))
     return out
 
 
 def getitem(x, index):
     index = list(index) if isinstance(index, tuple) else [index]
+    _check_items(x, index)
     index = _expand_masks(index)
     # Ellipsis and missing trailing axes become full slices
     n_ell = sum(1 for i in index if i is Ellipsis)
@@ -149,10 +198,9 @@ def _advanced(x, index):
     linear = None
     for a, n, k in zip(arrays, sizes, axes):
         if isinstance(a, Tracer):
-            from ._ufuncs import add, less, where as np_where
             a = a.astype(np.int64) if a.dtype != np.int64 else a
-            if len(arrays) > 1:
-                a = np_where(less(a, 0), add(a, n), a)
+            if len(arrays) > 1:   # checked on its own axis before the axes are merged
+                a = bind(P.normalize_index_p, a, axis=k, size=n)
         else:
             a = a.astype(np.int64)
             if a.size and (a.max() >= n or a.min() < -n):

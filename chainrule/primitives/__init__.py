@@ -12,7 +12,8 @@ from ._ops import all_primitives  # noqa: F401
 from .elementwise import *  # noqa: F401,F403
 from .shapes import *  # noqa: F401,F403
 from .cumulative import cumprod_p, cumsum_p  # noqa: F401
-from .indexing import gather_p, scatter_add_p, scatter_max_p, scatter_min_p, scatter_p  # noqa: F401
+from .indexing import (gather_p, normalize_index_p, scatter_add_p,  # noqa: F401
+                       scatter_max_p, scatter_min_p, scatter_p)
 from .linalg import dot_general_p  # noqa: F401
 from .reductions import *  # noqa: F401,F403
 from .solvers import slogdet_p, solve_p, triangular_solve_p  # noqa: F401

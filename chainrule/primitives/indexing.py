@@ -21,10 +21,10 @@ import numpy as np
 from ..tracer.avals import ShapedArray
 from ..tracer.core import Tracer, bind, get_aval
 from ..tracer.errors import ShapeError
-from ._ad import LinearInput, Zero, defjvp, instantiate, zeros
+from ._ad import LinearInput, Zero, defjvp, defzero, instantiate, zeros
 from ._batch import batch_size, bdim_to_front, moveaxis
-from ._define import check_axes, cost_free, primitive
-from ._ops import add, broadcast_in_dim, convert_element_type, div, eq, lt, mul, reshape, select
+from ._define import check_axes, cost_elementwise, cost_free, primitive
+from ._ops import add, broadcast_in_dim, convert_element_type, div, eq, mul, reshape, select
 
 
 def _gather_shape(x, indices, *, axis):
@@ -196,6 +196,44 @@ scatter_min_p = _extremal_scatter("scatter_min", np.minimum)
 scatter_max_p = _extremal_scatter("scatter_max", np.maximum)
 
 
+# normalize_index[axis=k size=n] i: indices into an axis of length n, NumPy's
+# range [-n, n) mapped to [0, n); any other raises NumPy's IndexError when the
+# values are computed (at once where they are known, else when the program
+# runs).  Indexing several axes at once, and a batched gather, fold axes or
+# examples into one, so an index out of bounds on its own axis would land in
+# a neighbouring row or example: this keeps it from doing so.  ``batch_dims``
+# leading axes of ``i`` number the examples of a vmap (the error names one).
+def _normalize_index_shape(i, *, axis, size, batch_dims=0):
+    if not np.issubdtype(i.dtype, np.integer):
+        raise ShapeError(f"normalize_index needs integer indices, got {i.str_short()}")
+    return i
+
+
+def _normalize_index_impl(i, *, axis, size, batch_dims=0):
+    i = np.asarray(i)
+    outside = (i < -size) | (i >= size)
+    if outside.any():
+        at = tuple(int(k) for k in np.argwhere(outside)[0])
+        lanes = at[:batch_dims]
+        example = (f" (in example {lanes[0] if len(lanes) == 1 else lanes} of the vmapped "
+                   "batch)") if lanes else ""
+        raise IndexError(f"index {i[at]} is out of bounds for axis {axis} with size "
+                         f"{size}{example}")
+    return np.where(i < 0, i + size, i).astype(i.dtype, copy=False)[()]
+
+
+def _normalize_index_batch(args, dims, *, axis, size, batch_dims=0):
+    (i,), (d,) = args, dims
+    return bind(normalize_index_p, moveaxis(i, d, 0), axis=axis, size=size,
+                batch_dims=batch_dims + 1), 0
+
+
+normalize_index_p = primitive("normalize_index", _normalize_index_impl, _normalize_index_shape,
+                              cost=cost_elementwise)
+defzero(normalize_index_p)   # integer in, integer out
+normalize_index_p.batch = _normalize_index_batch
+
+
 # -- batching: with unbatched indices the batch is one more leading axis;
 # with batched indices it is folded into the indexed axis (B x n positions),
 # each example's indices offset by its own n positions
@@ -206,12 +244,13 @@ def _fold_batch(x, axis):
     return reshape(x, shape[:axis] + (shape[axis] * shape[axis + 1],) + shape[axis + 2:])
 
 
-def _offset_indices(indices, n):
-    """Indices (batch first) into the folded axis: wrapped to [0, n), then
-    shifted by n positions per example."""
+def _offset_indices(indices, n, axis):
+    """Indices (batch first) into the folded axis: checked and wrapped to
+    [0, n) (``normalize_index``: an index out of bounds raises, it never
+    reaches another example's positions), then shifted by n positions per
+    example."""
     aval = get_aval(indices)
-    wrapped = select(lt(indices, np.zeros((), aval.dtype)[()]),
-                     add(indices, np.asarray(n, aval.dtype)[()]), indices)
+    wrapped = bind(normalize_index_p, indices, axis=axis, size=n, batch_dims=1)
     offsets = (np.arange(aval.shape[0], dtype=aval.dtype) * n).reshape(
         (aval.shape[0],) + (1,) * (aval.ndim - 1))
     return add(wrapped, np.broadcast_to(offsets, aval.shape))
@@ -225,7 +264,7 @@ def _gather_batch(args, dims, *, axis):
         return bind(gather_p, x, indices, axis=axis), axis + di
     n = get_aval(x).shape[axis + (1 if dx <= axis else 0)]
     x = _fold_batch(moveaxis(x, dx, 0), axis)
-    return bind(gather_p, x, _offset_indices(moveaxis(indices, di, 0), n), axis=axis), axis
+    return bind(gather_p, x, _offset_indices(moveaxis(indices, di, 0), n, axis), axis=axis), axis
 
 
 gather_p.batch = _gather_batch
@@ -241,7 +280,7 @@ def _scatter_batch(prim):
             return bind(prim, operand, indices, updates, axis=axis + 1), 0
         shape = get_aval(operand).shape                       # (B, ..., n, ...)
         folded = bind(prim, _fold_batch(operand, axis),
-                      _offset_indices(bdim_to_front(indices, di, size), shape[axis + 1]),
+                      _offset_indices(bdim_to_front(indices, di, size), shape[axis + 1], axis),
                       moveaxis(updates, 0, axis), axis=axis)
         unfolded = reshape(folded, shape[1:axis + 1] + (size, shape[axis + 1]) + shape[axis + 2:])
         return unfolded, axis

@@ -54,7 +54,8 @@ import threading
 import numpy as np
 
 from .avals import ShapedArray, aval_of_value
-from .errors import ConcretizationError, ShapeError, TracerArrayConversionError, TracerLeakError
+from .errors import (ConcretizationError, ShapeError, TracerArrayConversionError,
+                     TracerConversionError, TracerLeakError)
 from .ir import IR, Equation, Var, literal_or_none
 from .source import note_source, user_source_info, where
 
@@ -313,6 +314,10 @@ class Tracer:
 
     # -- the values Python control flow asks for ---------------------------
     def _concrete(self, what: str):
+        """The value, for Python control flow (``if``, ``bool()``, an index):
+        known on a concrete trace, a ``ConcretizationError`` on an abstract one."""
+        if not self._trace.active:
+            raise _leak_error(self)
         value = self.value
         if isinstance(value, Tracer):  # concrete here, but traced one level out
             return value._concrete(what)
@@ -328,17 +333,52 @@ class Tracer:
             "cr.jacfwd, cr.jacrev, cr.jacobian) so that the path taken is recorded. "
             "Structured control flow in the IR (cond, while_loop) is planned.")
 
+    def _number(self, what: str):
+        """The value, for a conversion to a Python or NumPy number (``float()``,
+        ``int()``, ``.item()``, ``math.sin``, ``out[i] = x``).  A number is a
+        constant: refused where the value carries a derivative (or, on a
+        trace recording a program, depends on its inputs), which the
+        conversion would silently drop."""
+        tracer = self
+        while True:
+            value = tracer._concrete(what) if tracer.value is None or not tracer._trace.active \
+                else tracer.value
+            if tracer._carries_derivative():
+                raise TracerConversionError(
+                    f"{what} would turn a traced value {tracer.aval.str_short()} into a constant, "
+                    f"dropping its dependence on the inputs that {tracer._trace.name} follows: "
+                    f"the derivative through it would silently be zero.{where(user_source_info())}"
+                    "\nKeep it an array and compute with NumPy (or chainrule.numpy) functions on "
+                    "it; compare the array itself for control flow (if x > 0:); print(x) shows "
+                    "its value while it is known. To collect values, append "
+                    "them to a list and np.stack it, or start from chainrule.numpy.zeros(n) and "
+                    "use x = x.at[i].set(v), instead of writing into a NumPy array (out[i] = v). "
+                    "Where the derivative should be zero, convert cr.stop_gradient(x).")
+            if not isinstance(value, Tracer):
+                return value
+            tracer = value   # concrete here, but traced one level out: check there too
+
+    def _carries_derivative(self) -> bool:
+        """Whether this value depends on what its trace differentiates: it has
+        a non-zero tangent (a trace whose ``on_equation`` hook keeps
+        ``tangents``), or, on a concrete trace that records a program,
+        simply is floating point."""
+        if not np.issubdtype(self._var.aval.dtype, np.inexact):
+            return False
+        tangents = getattr(self._trace.on_equation, "tangents", None)
+        return tangents is None or self._var in tangents
+
     def __bool__(self):
         return bool(self._concrete("bool() / if / while"))
 
     def __float__(self):
-        return float(self._concrete("float()"))
+        return float(self._number("float()"))
 
     def __int__(self):
-        return int(self._concrete("int()"))
+        return int(self._number("int()"))
 
     def __complex__(self):
-        return complex(self._concrete("complex()"))
+        return complex(self._number("complex()"))
 
     def __index__(self):
         if not np.issubdtype(self.dtype, np.integer):
@@ -347,23 +387,47 @@ class Tracer:
         return int(self._concrete("using a traced value as a Python index"))
 
     def item(self):
-        return self._concrete(".item()").item()
+        return np.asarray(self._number(".item()")).item()
 
     def tolist(self):
-        return self._concrete(".tolist()").tolist()
+        return np.asarray(self._number(".tolist()")).tolist()
 
     def __array__(self, dtype=None, copy=None):
         raise TracerArrayConversionError(
             f"a traced array {self.aval.str_short()} was converted to a NumPy array (by "
             "np.asarray, np.array or a function chainrule has no rule for). That would drop it "
             f"from the trace.{where(user_source_info())}\nUse the chainrule.numpy functions "
-            "(or plain NumPy functions chainrule supports) on traced values.")
+            "(or plain NumPy functions chainrule supports) on traced values. To collect values, "
+            "append them to a list and np.stack it, or start from chainrule.numpy.zeros(shape) "
+            "and use x = x.at[i].set(v), instead of writing into a NumPy array (out[i] = v).")
 
     def __setitem__(self, index, value):
         raise TypeError(
             f"traced arrays are immutable: x[idx] = v cannot be traced.{where(user_source_info())}"
             "\nUse the functional update x.at[idx].set(v) (or .add(v)), which returns a new "
             "array, or numpy.where(mask, v, x).")
+
+    # -- a traced value is an immutable array of its trace ---------------------
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        # a copy of the trace would record nowhere: the value is immutable,
+        # so copy.deepcopy of a pytree holding tracers keeps them
+        return self
+
+    def __reduce__(self):
+        raise TypeError(f"a traced value {self.aval.str_short()} cannot be pickled: it stands "
+                        f"for an array while {self._trace.name} traces the function"
+                        f"{where(user_source_info())}\nReturn it from the traced function and "
+                        "pickle the result.")
+
+    def __format__(self, spec):
+        """``f"{x}"`` shows the tracer; ``f"{x:.3f}"`` formats its value
+        where it is known (as NumPy formats a 0-d array)."""
+        if not spec:
+            return repr(self)
+        return format(self._concrete(f"format(x, {spec!r})"), spec)
 
     def __repr__(self):
         if self.value is not None:

@@ -22,5 +22,11 @@ class TracerArrayConversionError(ChainruleError, TypeError):
     """A tracer was handed to code that needs a concrete NumPy array."""
 
 
+class TracerConversionError(ChainruleError, TypeError):
+    """A traced value that carries a derivative was converted to a Python or
+    NumPy number (``float()``, ``.item()``, ``math.sin``, ``out[i] = x``),
+    which would make it a constant and drop its derivative."""
+
+
 class ShapeError(ChainruleError, ValueError):
     """Operand shapes or dtypes that a primitive or NumPy function rejects."""
