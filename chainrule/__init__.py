@@ -16,10 +16,11 @@ from . import scipy  # noqa: F401
 from .interpreters.cost import ir_cost as _ir_cost
 from .interpreters.evaluate import eval_closed as _eval_closed
 from .tracer import ir as _ir
-from .tracer.avals import ShapedArray  # noqa: F401
+from .tracer.avals import ShapedArray, float0  # noqa: F401
+from .tracer.config import config  # noqa: F401
 from .tracer.core import Primitive, Tracer, bind  # noqa: F401
-from .tracer.errors import (ChainruleError, ConcretizationError, ShapeError,  # noqa: F401
-                            TracerArrayConversionError, TracerConversionError,
+from .tracer.errors import (ChainruleError, ConcretizationError, NonFiniteError,  # noqa: F401
+                            ShapeError, TracerArrayConversionError, TracerConversionError,
                             TracerLeakError)
 from .tracer.ir import IR, ClosedIR, Equation, Literal, Var  # noqa: F401
 from .tracer.pytree import (register_pytree_node, tree_flatten, tree_leaves,  # noqa: F401
@@ -28,6 +29,7 @@ from .transforms import (GradientCheckError, JacobianPlan, check_grads, grad,  #
                          hessian, jacfwd, jacobian, jacobian_plan, jacrev, jvp,
                          linear_transpose, linearize, make_ir, stop_gradient, value_and_grad,
                          vjp, vmap)
+from .transforms.caches import clear_caches  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -546,5 +546,5 @@ def test_aux_closing_over_an_outer_tracer_stays_differentiable():
 
 def test_linearized_function_checks_tangent_shapes():
     _, f_jvp = cr.linearize(np.sin, np.array([0.1, 0.2, 0.3]))
-    with pytest.raises(ValueError, match=r"tangent of shape \(2, 3\) for a primal of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"tangent of shape \(2, 3\) was given for primal 0 of shape \(3,\)"):
         f_jvp(np.ones((2, 3)))

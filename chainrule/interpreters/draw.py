@@ -14,6 +14,14 @@ The picture has the shape of the lecture notes' (and micrograd's) drawings:
 * a body held in a param (a primitive's sub-program) drawn as a cluster
   beside its equation, joined to it by a dashed edge named after the param.
 
+Text is data: every label that can hold the user's text (a primitive's
+name, a param's name or value) is a Graphviz HTML-like label, its text
+escaped (``_html_text``: ``printer.one_line``, ``html.escape``, and each
+backslash doubled, since dot reads ``\\N``, ``\\G`` and ``\\\\`` in any
+label), so no name can add markup, end a DOT string, put a control character
+into the SVG or be shown as other text.  Node and cluster ids are the
+drawing's own (``v1``, ``e2``, ``cluster_3``).
+
 Like every interpreter this is a loop over ``ir.eqns``; nested bodies go on
 a work list instead of a recursive call, so a program of any length or depth
 draws without touching Python's recursion limit.
@@ -37,7 +45,7 @@ import numpy as np
 from ..tracer.avals import short_dtype
 from ..tracer.errors import ChainruleError
 from ..tracer.ir import IR, ClosedIR, Literal, Var
-from ..tracer.printer import var_names
+from ..tracer.printer import one_line, var_names
 
 INSTALL_HELP = """\
 Graphviz's `dot` program is not installed (or not on PATH), so the drawing \
@@ -172,8 +180,23 @@ def _float_text(z) -> str:
     return text + ".0" if text.lstrip("-").isdigit() else text
 
 
+def _html_text(text) -> str:
+    """``text`` as it stands in a Graphviz HTML-like label: on one line
+    (``one_line``), its markup characters escaped, and each backslash
+    doubled (dot replaces ``\\N``, ``\\G``, ``\\E`` ... by object names and
+    ``\\\\`` by one backslash even there)."""
+    return html.escape(one_line(text)).replace("\\", "\\\\")
+
+
+def _html_label(text: str) -> str:
+    """``text`` as a Graphviz HTML-like label of one line: escaped, so the
+    DOT text never holds it as a string (whose backslashes and quotes DOT
+    would read)."""
+    return f"<{_html_text(text)}>"
+
+
 def _html_lines(text: str) -> str:
-    return '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in text.split("\n"))
+    return '<BR ALIGN="LEFT"/>'.join(_html_text(line) for line in text.split("\n"))
 
 
 def _row(content: str, size=None, face=None) -> str:
@@ -184,9 +207,9 @@ def _row(content: str, size=None, face=None) -> str:
 
 
 def _var_label(name, aval, roles, value_text, cotangent_text) -> str:
-    rows = [_row(f"<B>{html.escape(name)}</B>: {html.escape(aval.str_short())}")]
+    rows = [_row(f"<B>{_html_text(name)}</B>: {_html_text(aval.str_short())}")]
     if roles:
-        rows.append(_row(f"<I>{html.escape(', '.join(roles))}</I>", size=10))
+        rows.append(_row(f"<I>{_html_text(', '.join(roles))}</I>", size=10))
     if value_text is not None:
         rows.append(_row(_html_lines("v = " + _indent_after_first(value_text, 4)), 10, "Courier"))
     if cotangent_text is not None:
@@ -211,9 +234,9 @@ def _bodies(params):
     for key in sorted(params):
         value = params[key]
         if _is_body(value):
-            found.append((key, value))
+            found.append((one_line(key), value))
         elif isinstance(value, (tuple, list)) and any(_is_body(v) for v in value):
-            found.extend((f"{key}[{i}]", v) for i, v in enumerate(value) if _is_body(v))
+            found.extend((f"{one_line(key)}[{i}]", v) for i, v in enumerate(value) if _is_body(v))
     return found
 
 
@@ -225,23 +248,23 @@ def _param_text(key, value, limit=60) -> str:
     elif isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         text = short_dtype(value)
     elif callable(value) and hasattr(value, "__name__"):
-        text = value.__name__
+        text = one_line(value.__name__)
     else:
-        text = repr(value)
-    text = f"{key}={text}"
+        text = one_line(repr(value))
+    text = f"{one_line(key)}={text}"
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _eqn_label(eqn) -> str:
-    rows = [_row(f"<B>{html.escape(eqn.primitive.name)}</B>")]
-    rows += [_row(html.escape(_param_text(k, eqn.params[k])), size=9)
+    rows = [_row(f"<B>{_html_text(eqn.primitive.name)}</B>")]
+    rows += [_row(_html_text(_param_text(k, eqn.params[k])), size=9)
              for k in sorted(eqn.params)]
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">' + \
         "".join(rows) + "</TABLE>>"
 
 
 def _literal_text(lit) -> str:
-    return f"{lit.value}:{lit.aval.str_short()}"
+    return f"{one_line(lit.value)}:{lit.aval.str_short()}"
 
 
 # -- the interpreter -------------------------------------------------------------
@@ -274,9 +297,9 @@ class _Builder:
 
     def literal_node(self, graph, lit, roles=()):
         node = self.new_id("l")
-        text = html.escape(_literal_text(lit))
+        text = _html_text(_literal_text(lit))
         if roles:
-            text += f'<BR/><FONT POINT-SIZE="10"><I>{html.escape(", ".join(roles))}</I></FONT>'
+            text += f'<BR/><FONT POINT-SIZE="10"><I>{_html_text(", ".join(roles))}</I></FONT>'
         graph.node(node, f"<{text}>", shape="plaintext", fontsize="10")
         return node
 
@@ -321,7 +344,7 @@ class _Builder:
                 define(v, [], _VAR_COLOR)
                 graph.edge(node, env[v], label=str(k) if len(eqn.outvars) > 1 else None)
             for label, body in _bodies(eqn.params):
-                nested.append((f"{eqn.primitive.name}: {label}", node, body))
+                nested.append((one_line(eqn.primitive.name), label, node, body))
         for k, x in enumerate(ir.outvars):
             if type(x) is Literal:
                 n = self.literal_node(graph, x, ["output" if len(ir.outvars) == 1
@@ -373,18 +396,18 @@ def draw_programs(programs, *, values=None, cotangents=None, rankdir="TB", max_e
         first, nested = builder.block(graph, ir, names, consts)
         if link is not None:
             parent, cluster_name, eqn_node, label = link
-            parent.edge(eqn_node, first, lhead=cluster_name, style="dashed", label=label,
-                        color="#6b7280", arrowhead="odot")
-        for label, eqn_node, body in nested:
+            parent.edge(eqn_node, first, lhead=cluster_name, style="dashed",
+                        label=_html_label(label), color="#6b7280", arrowhead="odot")
+        for prim_name, label, eqn_node, body in nested:
             name = builder.new_id("cluster_")
             cluster = graphviz.Digraph(name=name, graph_attr={
-                "label": label, "labelloc": "t", "fontsize": "11", "style": "rounded,dashed",
-                "color": "#6b7280"})
+                "label": _html_label(f"{prim_name}: {label}"), "labelloc": "t",
+                "fontsize": "11", "style": "rounded,dashed", "color": "#6b7280"})
             clusters.append((depth + 1, graph, cluster))
             body_ir = body.ir if isinstance(body, ClosedIR) else body
             body_consts = body.consts if isinstance(body, ClosedIR) else None
             work.append((cluster, depth + 1, body_ir, names, body_consts,
-                         (graph, name, eqn_node, label.split(": ", 1)[-1])))
+                         (graph, name, eqn_node, label)))
     # a cluster's text is copied into its parent when attached, so attach the
     # deepest first; siblings in order of creation (the order of the text)
     for _, parent, cluster in sorted(clusters, key=lambda c: -c[0]):

@@ -14,7 +14,10 @@ straight to their NumPy implementation.
 """
 from __future__ import annotations
 
+from ..tracer.aliasing import unshared
+from ..tracer.config import config
 from ..tracer.core import Tracer, bind, set_source_hint
+from ..tracer.debug_nans import check_finite
 from ..tracer.pytree import tree_unflatten
 from ..tracer.source import note_source
 from ..tracer.tracing import flatten_args
@@ -40,6 +43,8 @@ def eval_ir(ir, consts, args, release_consts=False):
     # nothing can become a tracer and NumPy computes each equation at once
     staged = any(isinstance(x, Tracer) for x in env.values())
     previous = set_source_hint(None) if staged else None
+    # (staged, bind checks what it computes)
+    debug_nans = config.debug_nans and not staged
     eqn = None
     try:
         for eqn, dead in zip(ir.eqns, ir.last_uses()):
@@ -49,6 +54,8 @@ def eval_ir(ir, consts, args, release_consts=False):
                 out = bind(prim, *map(read, eqn.inputs), **eqn.params)
             else:
                 out = prim.impl(*map(read, eqn.inputs), **eqn.params)
+                if debug_nans:
+                    check_finite(prim, list(map(read, eqn.inputs)), out, eqn.source_info)
             # write(env, eqn, out), inlined: this loop runs once per
             # equation of every program evaluated
             if prim.multiple_results:
@@ -70,5 +77,6 @@ def eval_ir(ir, consts, args, release_consts=False):
 def eval_closed(closed, *args):
     """``ClosedIR.eval``: run ``closed`` on the traced function's arguments
     (checked against the program's inputs) and return its output structure."""
-    outs = eval_ir(closed.ir, closed.consts, flatten_args(closed, args))
+    flat = flatten_args(closed, args)
+    outs = unshared(eval_ir(closed.ir, closed.consts, flat), flat + closed.consts)
     return outs if closed.out_tree is None else tree_unflatten(closed.out_tree, outs)

@@ -25,8 +25,10 @@ import weakref
 import numpy as np
 
 from ..primitives._ad import Zero, instantiate
+from ..tracer.config import config
 from ..tracer.core import bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Var
+from ..tracer.source import derivative_of
 from ..tracer.tracing import trace_to_ir
 from .env import environment, write
 
@@ -48,6 +50,10 @@ class ForwardMode:
     tangent (zeros are not stored)."""
 
     def __init__(self):
+        # with debug_nans on, the rules run under a source hint marked as the
+        # derivative of the equation (``derivative_of``), which its message
+        # names; off, the plain hint, at no cost
+        self.mark = config.debug_nans
         # weakly keyed: a tangent lives as long as its variable, which lives
         # as long as the user's tracer (the AD trace keeps no equations)
         self.tangents = weakref.WeakKeyDictionary()
@@ -57,7 +63,7 @@ class ForwardMode:
         tangents_in = [tangents.get(a) if type(a) is Var else None for a in atoms]
         if all(t is None for t in tangents_in):
             return
-        previous = set_source_hint(source)
+        previous = set_source_hint(derivative_of(source) if self.mark else source)
         try:
             tangents_out = jvp_equation(prim, params, primals, tangents_in, out)
         finally:
@@ -78,11 +84,14 @@ def jvp_walk(ir, tangents, consts=(), primals=()):
     read = env.__getitem__
     tangent_env = {v: t for v, t in zip(ir.invars, tangents) if type(t) is not Zero}
     previous = set_source_hint(None)
+    mark = config.debug_nans   # (see ForwardMode)
     try:
         for eqn in ir.eqns:
             set_source_hint(eqn.source_info)
             primals_in = list(map(read, eqn.inputs))
             write(env, eqn, bind(eqn.primitive, *primals_in, **eqn.params))
+            if mark:
+                set_source_hint(derivative_of(eqn.source_info))
             tangents_in = list(map(tangent_env.get, eqn.inputs))  # None: a zero tangent
             out = (list(map(read, eqn.outvars)) if eqn.primitive.multiple_results
                    else read(eqn.outvars[0]))

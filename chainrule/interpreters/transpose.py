@@ -16,8 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitives._ad import LinearInput, Zero, add_tangents, instantiate
+from ..tracer.config import config
 from ..tracer.core import bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Var
+from ..tracer.source import derivative_of
 from ..tracer.tracing import trace_to_ir
 from .env import environment, write
 
@@ -58,13 +60,16 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
         if v in linear and type(ct) is not Zero:
             ct_env[v] = add_tangents(ct_env.get(v, Zero(v.aval)), ct)
     previous = set_source_hint(None)
+    # with debug_nans on, the rules run under the equation's source marked as
+    # a derivative (``derivative_of``), which its message names
+    mark = config.debug_nans
     try:
         for k in range(len(linear_eqns) - 1, -1, -1):
             eqn = linear_eqns[k]
             prim = eqn.primitive
             cts = [ct_env.pop(v, None) for v in eqn.outvars]
             if any(ct is not None for ct in cts):
-                set_source_hint(eqn.source_info)
+                set_source_hint(derivative_of(eqn.source_info) if mark else eqn.source_info)
                 args = [LinearInput(x.aval) if x in linear else read(x) for x in eqn.inputs]
                 if prim.multiple_results:
                     ct_out = [Zero(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, cts)]

@@ -16,7 +16,7 @@ import numpy as np
 from ..primitives import (broadcast_in_dim_p, concatenate_p, convert_element_type_p,
                           expand_dims_p)
 from ..tracer.avals import ShapedArray
-from ..tracer.core import Tracer, bind
+from ..tracer.core import Tracer, bind, plain_array
 from ..tracer.errors import ShapeError
 from ..tracer.source import user_source_info, where
 
@@ -105,7 +105,12 @@ def mark_weak(out, args):
     return out
 
 
-@functools.lru_cache(maxsize=None)
+# (ufunc, operand dtypes) -> NumPy's loop dtypes; a program meets few
+# combinations, but dtypes such as str96 or datetime64[ms] are many
+_RESOLVE_CACHE_SIZE = 1024
+
+
+@functools.lru_cache(maxsize=_RESOLVE_CACHE_SIZE)
 def _resolve(ufunc, keys):
     return ufunc.resolve_dtypes(keys + (None,))
 
@@ -128,6 +133,8 @@ def cast(x, dtype):
         return x if x.dtype == dtype else bind(convert_element_type_p, x, new_dtype=dtype)
     if type(x) in _PY_SCALARS or type(x) is bool:
         return np.asarray(x, dtype)[()]
+    if isinstance(x, np.ndarray):   # (np.asarray would silently drop a subclass's meaning)
+        x = plain_array(x, "an operand")
     x = np.asarray(x)
     return x if x.dtype == dtype else x.astype(dtype)
 

@@ -18,6 +18,11 @@ _SHORT_NAMES = {
 }
 
 
+# The dtype of the tangent of an integer or boolean value (JAX's name): such a
+# value has no derivative, and a float0 array holds no numbers, only a shape.
+float0 = np.dtype([("float0", np.void, 0)])
+
+
 def short_dtype(dtype) -> str:
     """``float64`` -> ``f64``, as the IR text writes dtypes."""
     dtype = np.dtype(dtype)

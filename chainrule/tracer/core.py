@@ -54,6 +54,8 @@ import threading
 import numpy as np
 
 from .avals import ShapedArray, aval_of_value
+from .config import config
+from .debug_nans import check_finite
 from .errors import (ConcretizationError, ShapeError, TracerArrayConversionError,
                      TracerConversionError, TracerLeakError)
 from .ir import IR, Equation, Var, literal_or_none
@@ -113,10 +115,13 @@ def bind(prim: Primitive, *args, **params):
             owner = x._trace
     if owner is None:
         try:
-            return prim.impl(*args, **params)
+            out = prim.impl(*args, **params)
         except Exception as e:   # e.g. a singular matrix: name the user's line
             note_source(e, prim.name, getattr(_hints, "source", None) or user_source_info(2))
             raise
+        if config.debug_nans:
+            check_finite(prim, args, out, getattr(_hints, "source", None), look_up=True)
+        return out
     if not owner.active:
         raise _leak_error(next(x for x in args if isinstance(x, Tracer) and x._trace is owner))
     return owner.process(prim, args, params)
@@ -184,6 +189,8 @@ class Trace:
                 return x._var, x.value
             if not x._trace.active:
                 raise _leak_error(x)
+            if not x._trace.is_current():
+                raise _foreign_error(x)
             # a tracer of an enclosing trace: lift it to a const var of this
             # one; on a concrete trace its value *is* that outer tracer, so
             # computing with it records into the enclosing trace
@@ -192,13 +199,22 @@ class Trace:
         if lit is not None:
             return lit, lit.value
         if isinstance(x, np.ndarray):
+            x = plain_array(x, "an array the traced function reads")
             return self._const_var(x, ShapedArray(x.shape, x.dtype)), x
         raise TypeError(f"chainrule cannot trace a value of type {type(x).__name__}: "
                         f"{x!r:.80}; pass NumPy arrays or Python numbers"
                         f"{where(user_source_info())}")
 
     # -- equations --------------------------------------------------------
+    def is_current(self) -> bool:
+        """Whether this trace is on the stack of traces of the running thread
+        (and context): only then may it record or lend its tracers."""
+        stack = _trace_stack.get()
+        return len(stack) >= self.level and stack[self.level - 1] is self
+
     def process(self, prim: Primitive, args, params):
+        if not self.is_current():
+            raise _foreign_error(next(x for x in args if isinstance(x, Tracer) and x._trace is self))
         atoms = []
         values = []
         for x in args:
@@ -257,6 +273,14 @@ def new_trace(name: str = "make_ir", concrete: bool = False, on_equation=None):
         # the IR taken from the trace owns the constants now: a tracer that
         # outlives its trace must not keep them (residuals, above all) alive
         trace.const_values, trace._const_ids = [], {}
+
+
+def _foreign_error(tracer) -> TracerLeakError:
+    return TracerLeakError(
+        f"a traced value {tracer.aval.str_short()} of a {tracer._trace.name} trace running in "
+        "another thread (or another context) was used here. A trace records what its own "
+        "thread computes: a traced value must not cross into another thread. Pass arrays "
+        f"between threads and trace in each one.{where(user_source_info())}")
 
 
 def _leak_error(tracer) -> TracerLeakError:
@@ -435,6 +459,28 @@ class Tracer:
         return f"Tracer<{self.aval.str_short()}> from {self._trace.name}"
 
     __hash__ = None  # == builds an equation, so tracers cannot be dict keys
+
+
+def plain_array(x, what):
+    """``x`` as a plain NumPy array.  Subclasses whose operations mean
+    something else are refused: ``np.matrix`` (``*`` is a matrix product),
+    masked arrays (reductions skip masked entries), any other subclass
+    whose behaviour chainrule cannot know; traced as plain arrays they would
+    give other values and derivatives than NumPy gives them.  A ``memmap``
+    is a plain array in a file: its data is read as one."""
+    if type(x) is np.ndarray:
+        return x
+    if isinstance(x, np.memmap):
+        return np.asarray(x)
+    kind = ("np.matrix, whose * is a matrix product" if isinstance(x, np.matrix)
+            else "a masked array, whose operations skip masked entries"
+            if isinstance(x, np.ma.MaskedArray)
+            else f"a {type(x).__name__}, a subclass of numpy.ndarray")
+    raise TypeError(f"{what} is {kind}: chainrule traces plain NumPy arrays, and as one "
+                    f"its values and derivatives would differ from what NumPy computes with "
+                    f"it.{where(user_source_info())}\nConvert it with np.asarray(x) and write "
+                    "the operation explicitly (x @ y for a matrix product; np.where(mask, x, "
+                    "0) or a boolean index for masked entries).")
 
 
 def get_aval(x) -> ShapedArray:

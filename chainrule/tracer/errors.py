@@ -30,3 +30,8 @@ class TracerConversionError(ChainruleError, TypeError):
 
 class ShapeError(ChainruleError, ValueError):
     """Operand shapes or dtypes that a primitive or NumPy function rejects."""
+
+
+class NonFiniteError(ChainruleError, FloatingPointError):
+    """With ``cr.config.debug_nans`` on: an equation produced NaN or infinity
+    from finite inputs."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 from .atoms import Literal, Var, literal_or_none  # noqa: F401  (the IR's atoms, re-exported)
 from .errors import ShapeError
 from .printer import pp_equation, pp_ir
+from .tracebacks import api_boundary
 
 # name -> function, lent by the floors above (see ``provide``)
 _PROVIDED: dict = {}
@@ -235,6 +236,7 @@ class ClosedIR:
         return ClosedIR(ir, [value[v] for v in ir.constvars], self.in_tree, self.out_tree,
                         self.static_argnums, self.num_args)
 
+    @api_boundary
     def eval(self, *args):
         """Run the program on ``args`` (the traced function's arguments; the
         static ones may be given again or left out) and return its output

@@ -9,6 +9,11 @@ Variables are named in order of definition: ``a`` .. ``z``, ``ba``, ``bb``, ...
 (base 26 with ``a`` as the digit zero), unique across nested blocks.  The
 printer is a loop over equations; a param holding an IR (a primitive's body)
 is printed as a nested block by the same loop.
+
+Text is data: every piece of text the user chose (a primitive's name, a
+param's name or value, a file or function name) goes through ``one_line``,
+so no name can break a line, forge an equation or carry a control
+character; the drawing and the error messages use it too.
 """
 from __future__ import annotations
 
@@ -16,6 +21,16 @@ import numpy as np
 
 from .atoms import Literal
 from .avals import short_dtype
+
+
+def one_line(text) -> str:
+    """``text`` as it may stand inside one line of the IR text, a drawing or
+    an error message: unchanged when every character is printable, otherwise
+    as a Python string literal, ``'x\\ny'`` (a newline, tab, other control
+    character or line separator shown as its escape), so it can neither end
+    the line nor reach a terminal as a control sequence."""
+    text = str(text)
+    return text if text.isprintable() else repr(text)
 
 
 def var_name(i: int) -> str:
@@ -44,7 +59,7 @@ class _Names:
 
 
 def _literal_text(value) -> str:
-    return str(value[()] if isinstance(value, np.ndarray) else value)
+    return one_line(value[()] if isinstance(value, np.ndarray) else value)
 
 
 def _is_program(value) -> bool:
@@ -61,8 +76,8 @@ def _param_text(value, names, indent, source_info):
     if isinstance(value, tuple) and any(_is_program(v) for v in value):
         return "(" + "".join(_param_text(v, names, indent, source_info) for v in value) + ")"
     if callable(value) and hasattr(value, "__name__"):
-        return value.__name__
-    return repr(value)
+        return one_line(value.__name__)
+    return one_line(repr(value))
 
 
 def pp_equation(eqn, names=None, indent=4, source_info=False, used=None) -> str:
@@ -74,9 +89,10 @@ def pp_equation(eqn, names=None, indent=4, source_info=False, used=None) -> str:
                     for v in eqn.outvars)
     params = ""
     if eqn.params:
-        params = "[" + " ".join(f"{k}={_param_text(eqn.params[k], names, indent, source_info)}"
-                                for k in sorted(eqn.params)) + "]"
-    return f"{outs} = {eqn.primitive.name}{params} {ins}".rstrip()
+        params = "[" + " ".join(
+            f"{one_line(k)}={_param_text(eqn.params[k], names, indent, source_info)}"
+            for k in sorted(eqn.params)) + "]"
+    return f"{outs} = {one_line(eqn.primitive.name)}{params} {ins}".rstrip()
 
 
 def _pp_block(ir, names, indent, source_info) -> str:

@@ -6,7 +6,12 @@ dispatch may stand between the user's ``np.sin(x)`` and our ``bind``).
 Errors and ``pretty(source_info=True)`` point there.
 
 Finding that frame runs once per traced equation, so it is kept cheap: a
-walk up ``sys._getframe`` with a per-code-object cache of "is this ours?".
+walk up ``sys._getframe`` with a per-code-object cache of "is this ours?",
+bounded (``_INTERNAL_CODE_MAX``) because user code objects come and go.
+
+File names, function names and source lines are the user's text: they are
+shown through ``printer.one_line``, so none of them can add a line to the
+IR text or to an error message.
 """
 from __future__ import annotations
 
@@ -17,15 +22,28 @@ import sys
 import numpy
 
 from .errors import ChainruleError   # (chainrule's own messages name the line already)
+from .printer import one_line
 
 _CHAINRULE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NUMPY_DIR = os.path.dirname(os.path.abspath(numpy.__file__)) + os.sep
+# code object -> whether it is chainrule's or NumPy's.  It holds the code
+# objects it has seen alive, and a program that makes functions on the fly
+# (lambdas in a loop, exec) sees new ones forever: emptied when it reaches
+# this many (refilling costs a few string comparisons per code object).
+_INTERNAL_CODE_MAX = 4096
 _internal_code: dict = {}
+
+
+def clear_source_cache() -> None:
+    """Empty the per-code-object cache (``cr.clear_caches``)."""
+    _internal_code.clear()
 
 
 def _is_internal(code) -> bool:
     hit = _internal_code.get(code)
     if hit is None:
+        if len(_internal_code) >= _INTERNAL_CODE_MAX:
+            _internal_code.clear()
         filename = code.co_filename
         hit = (filename.startswith(_CHAINRULE_DIR) or filename.startswith(_NUMPY_DIR)
                or filename.startswith("<frozen "))
@@ -40,6 +58,7 @@ class SourceInfo:
     """A user's source location: file, line number and function name."""
 
     __slots__ = ("filename", "lineno", "function")
+    derivative = False   # see DerivativeSourceInfo
 
     def __init__(self, filename: str, lineno: int, function: str):
         self.filename = filename
@@ -48,19 +67,41 @@ class SourceInfo:
 
     def short(self) -> str:
         """``file.py:12 (f)``, as ``pretty(source_info=True)`` prints it."""
-        return f"{os.path.basename(self.filename)}:{self.lineno} ({self.function})"
+        return (f"{one_line(os.path.basename(self.filename))}:{self.lineno} "
+                f"({one_line(self.function)})")
 
     def line_text(self) -> str:
         return linecache.getline(self.filename, self.lineno).strip()
 
     def describe(self) -> str:
         """A sentence fragment for error messages: place and the line's code."""
-        text = self.line_text()
-        where = f"{self.filename}:{self.lineno}, in {self.function}"
+        text = one_line(self.line_text().expandtabs(4))
+        where = f"{one_line(self.filename)}:{self.lineno}, in {one_line(self.function)}"
         return f"{where}\n    {text}" if text else where
 
     def __repr__(self):
         return f"SourceInfo({self.short()})"
+
+
+class DerivativeSourceInfo(SourceInfo):
+    """The place of an equation whose derivative is being computed: while
+    ``debug_nans`` is on, the source hint under which the JVP and transpose
+    interpreters apply an equation's rules (``derivative_of``), and so the
+    source of the equations they record.  It prints as the equation's own
+    place; ``debug_nans`` names it "the derivative of the equation at" it.
+    (With the option off the interpreters pass the plain place: no object
+    is made per equation.)"""
+
+    __slots__ = ()
+    derivative = True
+
+
+def derivative_of(source_info):
+    """``source_info`` marked as the place of an equation being differentiated
+    (itself when it is None or marked already)."""
+    if source_info is None or source_info.derivative:
+        return source_info
+    return DerivativeSourceInfo(source_info.filename, source_info.lineno, source_info.function)
 
 
 def user_source_info(skip: int = 1):
@@ -81,7 +122,7 @@ def note_source(error: BaseException, prim_name: str, source_info) -> None:
     if (source_info is None or isinstance(error, ChainruleError)
             or getattr(error, "_chainrule_noted", False)):
         return
-    error.add_note(f"chainrule: while computing {prim_name}{where(source_info)}")
+    error.add_note(f"chainrule: while computing {one_line(prim_name)}{where(source_info)}")
     error._chainrule_noted = True
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .avals import ShapedArray
-from .core import Tracer, get_aval, new_trace
+from .core import Tracer, get_aval, new_trace, plain_array
 from .errors import ShapeError
 from .ir import ClosedIR
 from .pytree import tree_flatten, tree_unflatten
@@ -20,9 +20,11 @@ from .source import user_source_info, where
 
 
 def check_leaf(x, what):
-    """``x`` if it is an array leaf chainrule traces, else a TypeError."""
-    if isinstance(x, (Tracer, ShapedArray)) or isinstance(
-            x, (np.ndarray, np.generic, bool, int, float, complex)):
+    """``x`` if it is an array leaf chainrule traces (a plain NumPy array:
+    ``plain_array``), else a TypeError."""
+    if isinstance(x, np.ndarray):
+        return plain_array(x, f"{what}: an array")
+    if isinstance(x, (Tracer, ShapedArray, np.generic, bool, int, float, complex)):
         return x
     raise TypeError(f"{what}: {type(x).__name__} is not an array; chainrule traces "
                     "NumPy arrays, Python numbers and pytrees (tuples, lists, dicts) of them"
@@ -98,6 +100,7 @@ def flatten_args(closed: ClosedIR, args):
     if closed.num_args is not None and closed.static_argnums and len(args) == closed.num_args:
         args = tuple(a for i, a in enumerate(args) if i not in closed.static_argnums)
     flat, tree = tree_flatten(tuple(args))
+    flat = [check_leaf(x, "ClosedIR.eval") for x in flat]
     if closed.in_tree is not None and tree != closed.in_tree:
         raise ShapeError(f"ClosedIR: arguments have structure {tree}, "
                          f"but the program was traced for {closed.in_tree}")

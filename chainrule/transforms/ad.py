@@ -30,10 +30,12 @@ from ..interpreters.evaluate import eval_ir
 from ..interpreters.jvp import ForwardMode
 from ..interpreters.transpose import backward_pass
 from ..primitives._ad import Zero, instantiate, zeros
-from ..tracer.avals import is_float, short_dtype
+from ..tracer.aliasing import owned, unshared
+from ..tracer.avals import float0, is_float, short_dtype
 from ..tracer.core import Tracer, get_aval, new_trace
 from ..tracer.ir import ClosedIR, Var
 from ..tracer.pytree import tree_flatten, tree_unflatten
+from ..tracer.tracebacks import api_boundary
 from ..tracer.tracing import check_leaf, flat_outputs, new_args, trace_to_ir
 
 
@@ -41,9 +43,12 @@ class _Traced:
     """What tracing ``f`` with tangents gives: structures, avals, output
     values and output tangents (flat; zero tangents are ``Zero``)."""
 
-    def __init__(self, in_tree, out_tree, in_avals, outs, tangents, trace):
+    def __init__(self, in_tree, out_tree, in_avals, outs, tangents, trace, user_arrays):
         self.in_tree, self.out_tree, self.in_avals = in_tree, out_tree, in_avals
         self.outs, self.tangents, self.trace = outs, tangents, trace
+        # the arrays of the user's that the function was given or read: what
+        # is kept for later must not share memory with them (``owned``)
+        self.user_arrays = user_arrays
 
 
 def _forward(f, args, make_tangents, name):
@@ -65,7 +70,8 @@ def _forward(f, args, make_tangents, name):
             outs.append(value)
             t = forward.tangents.get(atom) if type(atom) is Var else None
             tangents.append(Zero(atom.aval) if t is None else t)
-    return _Traced(in_tree, out_tree, in_avals, outs, tangents, tr)
+        user_arrays = flat + [c for c in tr.const_values if isinstance(c, np.ndarray)]
+    return _Traced(in_tree, out_tree, in_avals, outs, tangents, tr, user_arrays)
 
 
 def _linearize(f, args, active, name):
@@ -106,7 +112,37 @@ def _split_aux(f, has_aux, name):
     return main_output
 
 
+# -- tangents of integers: float0 ------------------------------------------------
+# An integer or boolean value has no derivative.  As in JAX, its tangent (and
+# cotangent) is an array of dtype float0 (``cr.float0``), which holds no
+# numbers: the user passes one for such an input, and gets one for such an output.
+def _tangent_in(t, aval, k, name, what="tangent", of="primal"):
+    """The tangent ``t`` given for a primal of type ``aval`` (leaf ``k``),
+    checked: its shape, and float0 for a primal without a derivative (also
+    for a cotangent given for an output: ``what``, ``of``)."""
+    t_aval = get_aval(t)
+    if t_aval.shape != aval.shape:
+        raise ValueError(f"{name}: a {what} of shape {t_aval.shape} was given for {of} {k} of "
+                         f"shape {aval.shape}")
+    if is_float(aval.dtype):
+        return _as_array(t, aval)
+    if t_aval.dtype != float0:
+        raise TypeError(f"{name}: {of} {k} has dtype {short_dtype(aval.dtype)}, which has no "
+                        f"derivative, so its {what} must have dtype float0, not "
+                        f"{short_dtype(t_aval.dtype)}: pass np.zeros({aval.shape}, cr.float0) "
+                        f"(a nonzero {what} would be ignored)")
+    return Zero(aval)
+
+
+def _tangent_out(t):
+    """An output tangent for the user: an array, float0 zeros for an output
+    without a derivative."""
+    aval = t.aval if type(t) is Zero else get_aval(t)
+    return instantiate(t) if is_float(aval.dtype) else np.zeros(aval.shape, float0)
+
+
 # -- forward mode ------------------------------------------------------------
+@api_boundary
 def jvp(f, primals, tangents, has_aux=False):
     """``(f(*primals), J_f(primals) @ tangents)``: forward mode.
 
@@ -121,20 +157,24 @@ def jvp(f, primals, tangents, has_aux=False):
         raise TypeError(f"jvp: tangents have structure {t_tree} but primals have {p_tree}")
 
     def make_tangents(avals):
-        out = []
-        for t, aval in zip(flat_t, avals):
-            if get_aval(t).shape != aval.shape:
-                raise ValueError(f"jvp: a tangent of shape {get_aval(t).shape} was given for "
-                                 f"a primal of shape {aval.shape}")
-            out.append(_as_array(t, aval) if is_float(aval.dtype) else Zero(aval))
-        return out
+        return [_tangent_in(t, aval, k, "jvp") for k, (t, aval) in enumerate(zip(flat_t, avals))]
 
     traced = _forward(g, primals, make_tangents, "jvp")
-    out = tree_unflatten(traced.out_tree, traced.outs)
-    t_out = tree_unflatten(traced.out_tree, [instantiate(t) for t in traced.tangents])
+    n = len(traced.outs)
+    results = unshared(traced.outs + [_tangent_out(t) for t in traced.tangents],
+                       traced.user_arrays + flat_t)
+    out = tree_unflatten(traced.out_tree, results[:n])
+    t_out = tree_unflatten(traced.out_tree, results[n:])
     if has_aux:
         return out, t_out, _tree_values(g.aux, traced.trace)
     return out, t_out
+
+
+def _unshared_tree(tree, others):
+    """``tree`` with its arrays ``unshared`` (copied where they share memory
+    with ``others`` or one another)."""
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, unshared(leaves, others))
 
 
 def _tree_values(tree, trace):
@@ -151,18 +191,18 @@ class LinearFunction:
         self.in_tree, self.out_tree = in_tree, out_tree
         self.in_avals, self.active = in_avals, active
 
+    @api_boundary
     def __call__(self, *tangents):
         flat, tree = tree_flatten(tangents)
         if tree != self.in_tree:
             raise TypeError(f"the linearized function takes tangents of structure "
                             f"{self.in_tree}, got {tree}")
-        for t, aval in zip(flat, self.in_avals):
-            if get_aval(t).shape != aval.shape:
-                raise ValueError(f"the linearized function got a tangent of shape "
-                                 f"{get_aval(t).shape} for a primal of shape {aval.shape}")
-        args = [_as_array(t, a) for t, a, on in zip(flat, self.in_avals, self.active) if on]
+        flat = [_tangent_in(t, aval, k, "the linearized function")
+                for k, (t, aval) in enumerate(zip(flat, self.in_avals))]
+        args = [t for t, on in zip(flat, self.active) if on]
         outs = eval_ir(self.ir.ir, self.ir.consts, args)
-        return tree_unflatten(self.out_tree, outs)
+        return tree_unflatten(self.out_tree, unshared([_tangent_out(t) for t in outs],
+                                                      args + self.ir.consts))
 
     def __repr__(self):
         return f"<linear function; print(f.ir) to read its program>\n{self.ir}"
@@ -172,14 +212,16 @@ def _floats(avals):
     return [is_float(a.dtype) for a in avals]
 
 
+@api_boundary
 def linearize(f, *primals):
     """``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP at
     ``primals``, a linear function whose program (``f_jvp.ir``) holds only
     linear primitives and the residuals they need."""
     traced, linear = _linearize(f, primals, _floats, "linearize")
+    linear.consts = owned(linear.consts, traced.user_arrays)   # kept for later calls
     f_jvp = LinearFunction(linear, traced.in_tree, traced.out_tree, traced.in_avals,
                            _floats(traced.in_avals))
-    return tree_unflatten(traced.out_tree, traced.outs), f_jvp
+    return tree_unflatten(traced.out_tree, unshared(traced.outs, traced.user_arrays)), f_jvp
 
 
 # -- reverse mode ------------------------------------------------------------
@@ -198,31 +240,47 @@ def _vjp(f, primals, argnums, has_aux, name):
     return traced, linear, active(traced.in_avals), aux
 
 
+@api_boundary
 def vjp(f, *primals, has_aux=False):
     """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns a tuple with
-    one cotangent per primal (the transpose of the linearized ``f``)."""
+    one cotangent per primal (the transpose of the linearized ``f``).  An
+    output without a derivative (integer, boolean) takes a float0
+    cotangent, and an input without one gets a float0 cotangent."""
+    return _vjp_and_pullback(f, primals, has_aux, float0_cotangents=True)
+
+
+def _vjp_and_pullback(f, primals, has_aux, float0_cotangents):
+    """``vjp``; ``jacrev`` asks for zeros of the integer dtypes instead of float0
+    (its Jacobian blocks of integer outputs keep their dtype)."""
     traced, linear, active, aux = _vjp(f, primals, range(len(primals)), has_aux, "vjp")
+    linear.consts = owned(linear.consts, traced.user_arrays)   # kept for later calls
     in_avals, in_tree, out_tree = traced.in_avals, traced.in_tree, traced.out_tree
     out_avals = [get_aval(o) for o in traced.outs]
 
+    @api_boundary
     def vjp_fn(cotangent):
         flat, tree = tree_flatten(cotangent)
         if tree != out_tree:
             raise TypeError(f"vjp_fn: the cotangent has structure {tree}, but the output "
                             f"of f has {out_tree}")
         cts = []
-        for c, aval in zip(flat, out_avals):
+        for k, (c, aval) in enumerate(zip(flat, out_avals)):
+            if float0_cotangents:
+                ct = _tangent_in(c, aval, k, "vjp_fn", "cotangent", "output")
+                cts.append(zeros(aval) if type(ct) is Zero else ct)
+                continue
             if get_aval(c).shape != aval.shape:
                 raise ValueError(f"vjp_fn: a cotangent of shape {get_aval(c).shape} was given "
                                  f"for an output of shape {aval.shape}")
             cts.append(_as_array(c, aval))
         in_cts = iter(backward_pass(linear.ir, linear.consts, cts))
-        flat_out = [instantiate(next(in_cts)) if on else zeros(a)
-                    for a, on in zip(in_avals, active)]
-        return tuple(tree_unflatten(in_tree, flat_out))
+        flat_out = [instantiate(next(in_cts)) if on
+                    else np.zeros(a.shape, float0) if float0_cotangents and not is_float(a.dtype)
+                    else zeros(a) for a, on in zip(in_avals, active)]
+        return tuple(tree_unflatten(in_tree, unshared(flat_out, cts + linear.consts)))
 
     vjp_fn.ir = linear
-    out = tree_unflatten(out_tree, traced.outs)
+    out = tree_unflatten(out_tree, unshared(traced.outs, traced.user_arrays))
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
@@ -236,11 +294,13 @@ def _check_argnums(argnums, nargs, name):
     return single, tuple(i % nargs for i in nums)
 
 
+@api_boundary
 def value_and_grad(f, argnums=0, has_aux=False):
     """A function returning ``(f(*args), gradient)`` (``((value, aux),
     gradient)`` with ``has_aux``), the gradient taken in the arguments
     ``argnums`` (an int, or a tuple giving a tuple of gradients)."""
 
+    @api_boundary
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
         single, nums = _check_argnums(argnums, len(args), "grad")
@@ -279,17 +339,19 @@ def value_and_grad(f, argnums=0, has_aux=False):
             k += len(leaves)
         by_arg = dict(zip([i for i in range(len(args)) if i in nums], grads))
         gradient = by_arg[nums[0]] if single else tuple(by_arg[i] for i in nums)
-        value = outs[0]
+        value, gradient = _unshared_tree((outs[0], gradient), traced.user_arrays)
         return ((value, aux) if has_aux else value), gradient
 
     return value_and_grad_f
 
 
+@api_boundary
 def grad(f, argnums=0, has_aux=False):
     """The gradient function of a scalar-output ``f`` (reverse mode):
     ``grad(f)(x)`` has the shape and structure of ``x``."""
     vg = value_and_grad(f, argnums=argnums, has_aux=has_aux)
 
+    @api_boundary
     @functools.wraps(f)
     def grad_f(*args, **kwargs):
         (value_or_pair, gradient) = vg(*args, **kwargs)
@@ -298,13 +360,16 @@ def grad(f, argnums=0, has_aux=False):
     return grad_f
 
 
+@api_boundary
 def linear_transpose(f_linear, *primals):
     """The transpose of the linear function ``f_linear``, whose inputs have
     the shapes and dtypes of ``primals``: ``f_T(cotangent)`` returns a tuple
     with one cotangent per input."""
     closed = trace_to_ir(f_linear, primals, name="linear_transpose")
+    closed.consts = owned(closed.consts, closed.consts)   # the arrays it read, kept for later
     in_tree, out_tree = closed.in_tree, closed.out_tree
 
+    @api_boundary
     def transposed(cotangent):
         flat, tree = tree_flatten(cotangent)
         if tree != out_tree:
@@ -312,12 +377,14 @@ def linear_transpose(f_linear, *primals):
                             f"{out_tree}, got {tree}")
         cts = [_as_array(c, a) for c, a in zip(flat, closed.out_avals)]
         in_cts = backward_pass(closed.ir, closed.consts, cts)
-        return tuple(tree_unflatten(in_tree, [instantiate(c) for c in in_cts]))
+        return tuple(tree_unflatten(in_tree, unshared([instantiate(c) for c in in_cts],
+                                                      cts + closed.consts)))
 
     transposed.ir = closed
     return transposed
 
 
+@api_boundary
 def stop_gradient(x):
     """``x`` as a constant for differentiation: its value passes, its
     derivative is zero (every leaf of a pytree)."""

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..tracer.avals import is_float
 from ..tracer.pytree import tree_flatten, tree_unflatten
+from ..tracer.tracebacks import api_boundary
 from .ad import jvp, vjp
 
 
@@ -71,6 +72,7 @@ def _compare(what, got, expected, atol, rtol, order):
                                  f"(atol={atol}, rtol={rtol})")
 
 
+@api_boundary
 def check_grads(f, args, order=2, modes=("fwd", "rev"), atol=None, rtol=None, eps=None,
                 seed=0):
     """Raise ``GradientCheckError`` if ``f``'s derivatives at ``args`` (a

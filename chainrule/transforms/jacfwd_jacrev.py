@@ -16,10 +16,12 @@ import functools
 import numpy as np
 
 from ..primitives._batch import IdentitySeed
-from ..tracer.avals import ShapedArray, is_float
+from ..tracer.aliasing import unshared
+from ..tracer.avals import ShapedArray, float0, is_float
 from ..tracer.core import get_aval
 from ..tracer.pytree import tree_flatten, tree_unflatten
-from .ad import _check_argnums, jvp, vjp
+from ..tracer.tracebacks import api_boundary
+from .ad import _check_argnums, _vjp_and_pullback, jvp
 from .vmap import vmap
 
 
@@ -77,6 +79,10 @@ def _blocks(columns, out_leaves, in_leaves, axis):
 
 
 def _assemble(blocks, out_tree, in_trees, single):
+    # blocks are cut from one array of columns (rows): the user gets each as
+    # an array of its own
+    leaves = iter(unshared([b for row in blocks for b in row]))
+    blocks = [[next(leaves) for _ in row] for row in blocks]
     per_output = []
     for row in blocks:
         it = iter(row)
@@ -89,10 +95,12 @@ def _result_dtype(leaves):
     return np.result_type(*[get_aval(x).dtype for x in leaves])
 
 
+@api_boundary
 def jacfwd(f, argnums=0):
     """The Jacobian of ``f`` by forward mode: one batched JVP over the standard
     basis of the inputs ``argnums``."""
 
+    @api_boundary
     @functools.wraps(f)
     def jacfwd_f(*args):
         h, diff_args, single = _diff_function(f, args, argnums, "jacfwd")
@@ -105,7 +113,13 @@ def jacfwd(f, argnums=0):
             basis = tree_unflatten(in_tree, _basis(in_leaves, dtype))
 
         def pushforward(*tangents):
-            return jvp(h, diff_args, tangents)[1]
+            # an integer output's (float0) tangent becomes zeros of its dtype:
+            # its Jacobian blocks keep the output's dtype, as jacrev's do
+            out, t_out = jvp(h, diff_args, tangents)
+            o_leaves, o_tree = tree_flatten(out)
+            return tree_unflatten(o_tree, [
+                np.zeros(np.shape(t), get_aval(o).dtype) if get_aval(t).dtype == float0 else t
+                for o, t in zip(o_leaves, tree_flatten(t_out)[0])])
 
         columns = vmap(pushforward, in_axes=0, out_axes=-1)(*basis)
         col_leaves, out_tree = tree_flatten(columns)
@@ -116,17 +130,19 @@ def jacfwd(f, argnums=0):
     return jacfwd_f
 
 
+@api_boundary
 def jacrev(f, argnums=0):
     """The Jacobian of ``f`` by reverse mode: linearize once, then one batched
     VJP over the standard basis of the outputs (folded into a trailing
     matrix product, as ``jacfwd`` folds its seed into a leading one)."""
 
+    @api_boundary
     @functools.wraps(f)
     def jacrev_f(*args):
         h, diff_args, single = _diff_function(f, args, argnums, "jacrev")
         in_leaves, _ = tree_flatten(diff_args)
         in_trees = [tree_flatten(a)[1] for a in diff_args]
-        out, pullback = vjp(h, *diff_args)
+        out, pullback = _vjp_and_pullback(h, diff_args, False, float0_cotangents=False)
         out_leaves, out_tree = tree_flatten(out)
         if not out_leaves:   # no outputs: no rows
             return tree_unflatten(out_tree, [])
@@ -159,10 +175,12 @@ def jacrev(f, argnums=0):
     return jacrev_f
 
 
+@api_boundary
 def hessian(f, argnums=0):
     """The Hessian of a scalar ``f``: forward over reverse, ``jacfwd(jacrev(f))``."""
     hess = jacfwd(jacrev(f, argnums), argnums)
 
+    @api_boundary
     @functools.wraps(f)
     def hessian_f(*args):
         _diff_function(f, args, argnums, "hessian")   # its errors name hessian

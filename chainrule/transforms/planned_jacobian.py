@@ -14,11 +14,17 @@ plan's sweeps and products) is traced into one program, pruned of dead
 code, and each later call traces ``f`` abstractly (its Python runs, its
 arrays are read as they are now), checks the program's structure and only
 evaluates.  ``jacobian_plan(f)(x).program`` prints that program.
+
+What one ``jacobian(f)`` keeps is bounded (``_Cache``): at most
+``_SIGNATURES_PER_FUNCTION`` argument signatures, ``_PROGRAMS_PER_SIGNATURE``
+staged programs per signature, ``_CONSTANT_BYTES`` bytes of their constants;
+``cr.clear_caches`` empties the caches of every live ``jacobian(f)``.
 """
 from __future__ import annotations
 
 import functools
 import time
+import weakref
 
 import numpy as np
 
@@ -30,6 +36,7 @@ from ..tracer.core import Tracer, get_aval, new_trace
 from ..tracer.errors import ConcretizationError
 from ..tracer.ir import IR, ClosedIR, Equation, Var
 from ..tracer.pytree import tree_flatten, tree_unflatten
+from ..tracer.tracebacks import api_boundary
 from . import planner
 from .ad import _linearize
 from .jacfwd_jacrev import _assemble, _diff_function, jacfwd, jacrev
@@ -138,6 +145,7 @@ def _check_mode(mode):
         raise ValueError(f"jacobian: mode must be 'auto', 'optimal', 'fwd' or 'rev', got {mode!r}")
 
 
+@api_boundary
 def jacobian(f, argnums=0, mode="auto", memory_limit=None):
     """The Jacobian of ``f``, multiplied out in the order a cost model
     predicts to be cheapest (``mode="auto"``: forward, reverse, or a mixed
@@ -156,9 +164,10 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
     plan's execution is staged, per linear program.
     """
     _check_mode(mode)
-    plans = {}
-    budget = _Budget()
+    cache = _Cache()
+    plans = cache.plans
 
+    @api_boundary
     @functools.wraps(f)
     def jacobian_f(*args):
         h, diff_args, single = _diff_function(f, args, argnums, "jacobian")
@@ -170,7 +179,7 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
                 entry = _Entry(*_abstract_plan(h, diff_args, mode, memory_limit))
             except ConcretizationError:   # Python control flow on values: plan per call
                 entry = _Entry(None, None, abstract=False)
-            plans[key] = entry
+            cache.add(key, entry)
         closed = None
         if entry.abstract:
             try:
@@ -185,7 +194,7 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
         program = entry.programs.get(key)
         if program is None:
             program = _stage(_lift_literals(closed), single, entry, mode, memory_limit)
-            _keep(entry.programs, key, program, budget)
+            _keep(entry.programs, key, program, cache)
         outs = eval_ir(program.ir, program.consts, closed.consts + literals + in_leaves)
         return tree_unflatten(program.out_tree, _unshared(outs, program.consts))
 
@@ -193,6 +202,7 @@ def jacobian(f, argnums=0, mode="auto", memory_limit=None):
     return jacobian_f
 
 
+_SIGNATURES_PER_FUNCTION = 32    # argument signatures one jacobian(f) keeps (oldest dropped)
 _PROGRAMS_PER_SIGNATURE = 8       # programs (control-flow paths, literals) kept per signature
 _CONSTANT_BYTES = 64 * 2 ** 20   # bytes of constants the programs of one jacobian(f) may keep
 
@@ -209,11 +219,40 @@ class _Entry:
         self.programs, self.executions = {}, {}
 
 
-class _Budget:
-    """The bytes of constants one ``jacobian(f)``'s cached programs hold."""
+class _Cache:
+    """What one ``jacobian(f)`` keeps: ``plans``, an ``_Entry`` per argument
+    signature (at most ``_SIGNATURES_PER_FUNCTION``; a new one drops the
+    oldest), and ``used``, the bytes of constants their staged programs hold
+    (at most ``_CONSTANT_BYTES``).  Every live one is in ``_CACHES``, for
+    ``clear_jacobian_caches``."""
 
     def __init__(self):
+        self.plans, self.used = {}, 0
+        _CACHES.add(self)
+
+    def add(self, key, entry):
+        if len(self.plans) >= _SIGNATURES_PER_FUNCTION:
+            oldest = self.plans.pop(next(iter(self.plans)))
+            self.used -= sum(_nbytes(p) for p in oldest.programs.values())
+        self.plans[key] = entry
+
+    def clear(self):
+        self.plans.clear()
         self.used = 0
+
+
+_CACHES = weakref.WeakSet()   # the _Cache of every live jacobian(f)
+
+
+def clear_jacobian_caches() -> None:
+    """Forget the plans and staged programs of every ``jacobian(f)``
+    (``cr.clear_caches``); each makes them anew on its next call."""
+    for cache in list(_CACHES):
+        cache.clear()
+
+
+def _nbytes(program):
+    return sum(getattr(c, "nbytes", 0) for c in program.consts)
 
 
 def _keep(cache, key, program, budget=None):
@@ -221,7 +260,7 @@ def _keep(cache, key, program, budget=None):
     the cache is full, or its constants (identities, zeros the tracing
     folded in) would take more than the budget: those are staged anew on
     every call instead of held for the life of the function."""
-    nbytes = sum(getattr(c, "nbytes", 0) for c in program.consts)
+    nbytes = _nbytes(program)
     if key is None or len(cache) >= _PROGRAMS_PER_SIGNATURE:
         return
     if budget is not None:
@@ -413,11 +452,13 @@ def _blocks_from_flat(J, linear_ir, state_vars, out_leaves, in_leaves):
     return blocks
 
 
+@api_boundary
 def jacobian_plan(f, argnums=0, mode="auto", memory_limit=None):
     """The plan ``jacobian(f, argnums, mode, memory_limit)`` would run at these
     arguments' shapes, without computing anything: print it to read it."""
     _check_mode(mode)
 
+    @api_boundary
     @functools.wraps(f)
     def plan_f(*args):
         h, diff_args, single = _diff_function(f, args, argnums, "jacobian_plan")

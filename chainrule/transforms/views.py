@@ -33,6 +33,7 @@ from ..interpreters.transpose import transpose_ir
 from ..primitives.elementwise import add_p
 from ..tracer.avals import is_float
 from ..tracer.core import bind
+from ..tracer.tracebacks import api_boundary
 from ..tracer.tracing import flatten_args, trace
 from .ad import linearize, vjp
 
@@ -142,6 +143,7 @@ def draw_closed_ir(closed, *args, grad=False, rankdir="TB", max_elements=8):
                    max_elements=max_elements, title=_grad_title(closed, grad))
 
 
+@api_boundary
 def draw(f, *args, grad=False, static_argnums=(), rankdir="TB", max_elements=8):
     """Trace ``f`` at ``args`` and draw its program with every variable's
     value (``v = ...``) and, with ``grad=True``, its cotangent
@@ -231,6 +233,7 @@ class ADStages:
                              rankdir=rankdir)
 
 
+@api_boundary
 def ad_stages(f, *args, drawings=False):
     """The four programs of reverse mode for ``f`` at ``args``: the program,
     its JVP, the linearized (tangent) program and its transpose.

@@ -13,11 +13,13 @@ import functools
 
 from ..interpreters.batch import batch_walk
 from ..primitives._batch import IdentitySeed, bdim_to_front, moveaxis
+from ..tracer.aliasing import unshared
 from ..tracer.avals import ShapedArray
 from ..tracer.core import get_aval
 from ..tracer.pytree import tree_flatten, tree_unflatten
 from ..tracer.source import user_source_info, where
-from ..tracer.tracing import trace_to_ir
+from ..tracer.tracebacks import api_boundary
+from ..tracer.tracing import check_leaf, trace_to_ir
 
 
 def _axes_per_leaf(prefix, tree, what):
@@ -44,6 +46,7 @@ def _check_axis(axis, ndim, what):
     return axis % ndim
 
 
+@api_boundary
 def vmap(f, in_axes=0, out_axes=0):
     """Vectorize ``f`` along the ``in_axes`` of its arguments: ``vmap(f)(xs)``
     stacks ``f(x)`` for each ``x`` along ``xs``'s axis 0, computed with
@@ -51,14 +54,24 @@ def vmap(f, in_axes=0, out_axes=0):
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
 
+    @api_boundary
     @functools.wraps(f)
     def vmapped(*args, **kwargs):
-        g = functools.partial(f, **kwargs) if kwargs else f
         if isinstance(in_axes, tuple) and len(in_axes) != len(args):
             raise ValueError(f"vmap in_axes has {len(in_axes)} entries but the function was "
                              f"called with {len(args)} positional arguments")
+        # as in JAX, keyword arguments are mapped over their axis 0 (in_axes
+        # speaks of the positional ones): they are traced as trailing arguments
+        names, n_positional = sorted(kwargs), len(args)
+
+        def g(*xs):
+            return f(*xs[:n_positional], **dict(zip(names, xs[n_positional:])))
+
+        axes = (_axes_per_leaf(in_axes, args, "in_axes")
+                + _axes_per_leaf(0, [kwargs[k] for k in names], "keyword argument axis"))
+        args = args + tuple(kwargs[k] for k in names)
         flat, in_tree = tree_flatten(args)
-        axes = _axes_per_leaf(in_axes, args, "in_axes")
+        flat = [x if type(x) is IdentitySeed else check_leaf(x, "vmap") for x in flat]
         size, examples, dims = None, [], []
         for x, axis in zip(flat, axes):
             aval = (ShapedArray((x.size,) + x.shape, x.dtype) if type(x) is IdentitySeed
@@ -94,6 +107,6 @@ def vmap(f, in_axes=0, out_axes=0):
                 x, d = bdim_to_front(x, None, size), 0
             target = _check_axis(target, get_aval(x).ndim, "out_axes")
             results.append(moveaxis(x, d, target))
-        return tree_unflatten(closed.out_tree, results)
+        return tree_unflatten(closed.out_tree, unshared(results, flat + closed.consts))
 
     return vmapped
