@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ..primitives._batch import IdentitySeed
 from ..tracer.core import bind, set_source_hint
+from ..tracer.printer import one_line
 from .env import environment, write
 
 
@@ -54,8 +55,8 @@ def batch_walk(ir, consts, args, dims):
                 out, out_dims = bind(prim, *vals, **eqn.params), None
             else:
                 if prim.batch is None:
-                    raise NotImplementedError(f"vmap: the primitive {prim.name} has no batch "
-                                              "rule yet")
+                    raise NotImplementedError(f"vmap: the primitive {one_line(prim.name)} has "
+                                              "no batch rule yet")
                 out, out_dims = prim.batch(vals, in_dims, **eqn.params)
             write(env, eqn, out)
             if out_dims is not None:

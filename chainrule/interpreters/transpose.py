@@ -19,6 +19,7 @@ from ..primitives._ad import LinearInput, Zero, add_tangents, instantiate
 from ..tracer.config import config
 from ..tracer.core import bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Var
+from ..tracer.printer import one_line
 from ..tracer.source import derivative_of
 from ..tracer.tracing import trace_to_ir
 from .env import environment, write
@@ -76,13 +77,13 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
                 else:
                     ct_out = cts[0]
                 if prim.transpose is None:
-                    raise NotImplementedError(f"reverse mode: the primitive {prim.name} has no "
-                                              "transpose rule (it is not linear)")
+                    raise NotImplementedError(f"reverse mode: the primitive {one_line(prim.name)} "
+                                              "has no transpose rule (it is not linear)")
                 for x, ct in zip(eqn.inputs, prim.transpose(ct_out, *args, **eqn.params)):
                     if ct is None or type(ct) is Zero or x not in linear:
                         continue
                     if get_aval(ct).shape != x.aval.shape:
-                        raise AssertionError(f"transpose rule of {prim.name} returned a "
+                        raise AssertionError(f"transpose rule of {one_line(prim.name)} returned a "
                                              f"cotangent of shape {get_aval(ct).shape} for an "
                                              f"input of shape {x.aval.shape}")
                     ct_env[x] = add_tangents(ct_env[x], ct) if x in ct_env else ct

@@ -59,6 +59,7 @@ from .debug_nans import check_finite
 from .errors import (ConcretizationError, ShapeError, TracerArrayConversionError,
                      TracerConversionError, TracerLeakError)
 from .ir import IR, Equation, Var, literal_or_none
+from .printer import one_line
 from .source import note_source, user_source_info, where
 
 
@@ -201,8 +202,8 @@ class Trace:
         if isinstance(x, np.ndarray):
             x = plain_array(x, "an array the traced function reads")
             return self._const_var(x, ShapedArray(x.shape, x.dtype)), x
-        raise TypeError(f"chainrule cannot trace a value of type {type(x).__name__}: "
-                        f"{x!r:.80}; pass NumPy arrays or Python numbers"
+        raise TypeError(f"chainrule cannot trace a value of type {one_line(type(x).__name__)}: "
+                        f"{one_line(repr(x)[:80])}; pass NumPy arrays or Python numbers"
                         f"{where(user_source_info())}")
 
     # -- equations --------------------------------------------------------
@@ -214,7 +215,8 @@ class Trace:
 
     def process(self, prim: Primitive, args, params):
         if not self.is_current():
-            raise _foreign_error(next(x for x in args if isinstance(x, Tracer) and x._trace is self))
+            raise _foreign_error(next(x for x in args
+                                      if isinstance(x, Tracer) and x._trace is self))
         atoms = []
         values = []
         for x in args:
@@ -226,8 +228,8 @@ class Trace:
             out_aval = prim.shape_rule(*[a.aval for a in atoms], **params)
         except (ShapeError, TypeError, ValueError) as e:
             shapes = ", ".join(a.aval.str_short() for a in atoms)
-            raise ShapeError(f"{prim.name} cannot be applied to operands of type ({shapes}): "
-                             f"{e}{where(source)}") from None
+            raise ShapeError(f"{one_line(prim.name)} cannot be applied to operands of type "
+                             f"({shapes}): {e}{where(source)}") from None
         multiple = prim.multiple_results
         outvars = [Var(a) for a in out_aval] if multiple else [Var(out_aval)]
         if self.on_equation is None:   # (an AD trace's hook consumes its equations)
@@ -475,7 +477,7 @@ def plain_array(x, what):
     kind = ("np.matrix, whose * is a matrix product" if isinstance(x, np.matrix)
             else "a masked array, whose operations skip masked entries"
             if isinstance(x, np.ma.MaskedArray)
-            else f"a {type(x).__name__}, a subclass of numpy.ndarray")
+            else f"a {one_line(type(x).__name__)}, a subclass of numpy.ndarray")
     raise TypeError(f"{what} is {kind}: chainrule traces plain NumPy arrays, and as one "
                     f"its values and derivatives would differ from what NumPy computes with "
                     f"it.{where(user_source_info())}\nConvert it with np.asarray(x) and write "

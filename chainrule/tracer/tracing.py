@@ -15,6 +15,7 @@ from .avals import ShapedArray
 from .core import Tracer, get_aval, new_trace, plain_array
 from .errors import ShapeError
 from .ir import ClosedIR
+from .printer import one_line
 from .pytree import tree_flatten, tree_unflatten
 from .source import user_source_info, where
 
@@ -26,7 +27,7 @@ def check_leaf(x, what):
         return plain_array(x, f"{what}: an array")
     if isinstance(x, (Tracer, ShapedArray, np.generic, bool, int, float, complex)):
         return x
-    raise TypeError(f"{what}: {type(x).__name__} is not an array; chainrule traces "
+    raise TypeError(f"{what}: {one_line(type(x).__name__)} is not an array; chainrule traces "
                     "NumPy arrays, Python numbers and pytrees (tuples, lists, dicts) of them"
                     f"{where(user_source_info())}")
 
@@ -89,7 +90,7 @@ def new_args(tr, flat):
 def flat_outputs(out, f, name):
     """The output leaves of a traced function, checked to be arrays."""
     out_flat, out_tree = tree_flatten(out)
-    what = f"{name}: the output of {getattr(f, '__name__', 'f')}"
+    what = f"{name}: the output of {one_line(getattr(f, '__name__', 'f'))}"
     return [check_leaf(x, what) for x in out_flat], out_tree
 
 
