@@ -5,7 +5,7 @@ chainrule is built in floors, each importing only the floors below it:
     tracer        the IR, tracing, pytrees, the printer
     primitives    each primitive with its rules
     interpreters  walkers over the IR        numpy   NumPy's names over bind
-    scipy         SciPy's names (over numpy)
+    scipy         SciPy's names (over numpy)      control  control flow (over interpreters)
     transforms    what users call
     package       chainrule/__init__.py (wires the IR's conveniences), the demo
 
@@ -34,8 +34,10 @@ ROOMS = {
     "interpreters": (2, ("tracer", "primitives")),
     "numpy": (2, ("tracer", "primitives")),
     "scipy": (3, ("tracer", "primitives", "numpy")),
-    "transforms": (4, ("tracer", "primitives", "interpreters", "numpy", "scipy")),
-    "package": (5, ("tracer", "primitives", "interpreters", "numpy", "scipy", "transforms")),
+    "control": (3, ("tracer", "primitives", "interpreters")),
+    "transforms": (4, ("tracer", "primitives", "interpreters", "numpy", "scipy", "control")),
+    "package": (5, ("tracer", "primitives", "interpreters", "numpy", "scipy", "control",
+                    "transforms")),
 }
 WHAT = {
     "tracer": "the IR and its atoms, tracing, tracers and bind, pytrees, the printer",
@@ -43,6 +45,7 @@ WHAT = {
     "interpreters": "loops over the IR: evaluate, jvp, transpose, batch, chain, cost, draw",
     "numpy": "chainrule.numpy: NumPy's names over bind",
     "scipy": "chainrule.scipy: SciPy's names over chainrule.numpy",
+    "control": "structured control flow: primitives holding bodies, whose rules run interpreters",
     "transforms": "what users call: make_ir, grad, vjp, jvp, vmap, jacobians, check_grads, views",
     "package": "chainrule/__init__.py (wires ClosedIR.eval, .cost, .draw) and the demo",
 }

@@ -333,6 +333,14 @@ CASES: dict[str, list[Case]] = {
                Case(lambda x: x[:, [1, 0]], ANY((2, 3)), label="axis1"),
                Case(lambda x: x[np.array([[0, 1], [2, 2]])], ANY((3,)), label="2d_indices"),
                Case(lambda x: x[[-1, 0]], ANY((3, 2)), label="negative")],
+    # structured control flow: a predicate or index from the data (kept away
+    # from its switching points, which finite differences must not cross)
+    "cond": [Case(lambda x: cr.cond(cnp.sum(x) > 0, lambda a: cnp.sin(a) * a,
+                                    lambda a: cnp.exp(a) / 2.0, x), ANY((3,)), label="cond"),
+             Case(lambda x, y: cr.switch(cnp.argmax(y), [lambda a, b: a * b,
+                                                         lambda a, b: cnp.tanh(a) + b,
+                                                         lambda a, b: a - b ** 2], x, y),
+                  ANY((2, 3)), distinct((3,)), label="switch")],
     # indexing two axes with traced indices checks each on its own axis
     "normalize_index": [Case(lambda x: x[cnp.argmax(x[:, :2], axis=1), cnp.argmin(x, axis=1)],
                              distinct((2, 3)), label="two_traced_indices"),

@@ -366,6 +366,30 @@ def _spd(*shape, dtype=np.float64):
     return (x @ np.swapaxes(x, -1, -2) + shape[-1] * np.eye(shape[-1])).astype(dtype)
 
 
+# -- bodies of the control-flow primitives: traced from Python functions,
+# which are their references
+_PYTHON_OF = {}
+
+
+def body(fn, *examples):
+    closed = cr.make_ir(fn)(*examples)
+    _PYTHON_OF[id(closed)] = fn
+    return closed
+
+
+def _cond_ref(index, *args, branches):
+    fn = _PYTHON_OF[id(branches[min(max(int(index), 0), len(branches) - 1)])]
+    out = fn(*args)
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+REFERENCES["cond"] = _cond_ref
+_NEG, _SIN = body(lambda x: -x * 2.0, f64(3)), body(np.sin, f64(3))
+_PAIRS = [body(lambda x, y: (x * y, x), f64(2), f64(2)),
+          body(lambda x, y: (x - y, y), f64(2), f64(2)),
+          body(lambda x, y: (np.exp(x), y * 3.0), f64(2), f64(2))]
+
+
 # -- the cases ----------------------------------------------------------------
 def case(*operands, **params):
     return (operands, params)
@@ -553,6 +577,11 @@ CASES = {
                case(f32(2, 3, 4), np.array([1, 1], np.int32), axis=2),
                case(i64(5), Const(np.array([4, 1])), axis=0),
                case(f64(5), np.zeros(0, np.int64), axis=0)],
+    "cond": [case(np.int32(0), f64(3), branches=(_NEG, _SIN)),
+             case(np.int32(1), f64(3), branches=(_NEG, _SIN)),
+             case(np.int32(-4), f64(2), f64(2), branches=tuple(_PAIRS)),   # clamped to 0
+             case(np.int32(2), f64(2), f64(2), branches=tuple(_PAIRS)),
+             case(np.int32(9), f64(2), f64(2), branches=tuple(_PAIRS))],   # clamped to 2
     "normalize_index": [case(np.array([-3, -1, 0, 2]), axis=0, size=3),
                         case(np.array([[4, -5], [0, 1]], np.int32), axis=1, size=5),
                         case(np.array(-2), axis=2, size=2),
@@ -782,6 +811,11 @@ BAD = [
     pytest.param("pad", (f64(3), f64(2)), {"padding_config": ((1, 1, 0),)}, id="pad-value-shape"),
     pytest.param("pad", (f64(3), f64()), {"padding_config": ((-1, 0, 0),)}, id="pad-negative"),
     pytest.param("gather", (f64(5), f64(2)), {"axis": 0}, id="gather-float-indices"),
+    pytest.param("cond", (f64(), f64(3)), {"branches": (_NEG, _SIN)}, id="cond-float-index"),
+    pytest.param("cond", (np.int32(0), f64(4)), {"branches": (_NEG, _SIN)},
+                 id="cond-operand-type"),
+    pytest.param("cond", (np.int32(0), f64(3)), {"branches": (_NEG, body(np.sum, f64(3)))},
+                 id="cond-branch-types"),
     pytest.param("normalize_index", (f64(2),), {"axis": 0, "size": 3},
                  id="normalize_index-float-indices"),
     pytest.param("gather", (f64(5), i64(2)), {"axis": 1}, id="gather-axis-range"),

@@ -293,6 +293,14 @@ ROWS["gather"] = [
     prim_row("gather", F(4, 3), Idx(4), axis=0, label="0-d index"),
     prim_row("gather", I(5), Idx(5, 3), axis=0, label="int64"),
 ]
+ROWS["cond"] = [
+    fn_row(lambda i, x: cr.switch(i, [cnp.sin, lambda a: a * 2.0, cnp.cos], x), Idx(3), F(4),
+           label="switch, index clamped"),
+    fn_row(lambda x: cr.cond(cnp.sum(x) > 0, lambda a: a ** 2, lambda a: -a, x), F(2, 3),
+           label="cond on the data"),
+    fn_row(lambda p, x, y: cr.cond(p, lambda a, b: (a * b, a), lambda a, b: (a - b, b), x, y),
+           Bool(), F(3), F(3), label="pytree outputs"),
+]
 ROWS["normalize_index"] = [prim_row("normalize_index", Idx(4, 3), axis=0, size=4),
                            prim_row("normalize_index", Idx(2, 2, 3), axis=1, size=2,
                                     extra=[(1,), (2,)]),

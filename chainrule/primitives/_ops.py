@@ -41,6 +41,7 @@ def cosh(x): return bind(PRIMITIVES["cosh"], x)
 def sinh(x): return bind(PRIMITIVES["sinh"], x)
 def sign(x): return bind(PRIMITIVES["sign"], x)
 def eq(x, y): return bind(PRIMITIVES["eq"], x, y)
+def lt(x, y): return bind(PRIMITIVES["lt"], x, y)
 def select(p, x, y): return bind(PRIMITIVES["select"], p, x, y)
 
 
