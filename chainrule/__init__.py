@@ -14,7 +14,7 @@ floors (``eval``, ``cost``, ``draw``, the Jupyter displays) onto the IR.
 from . import numpy  # noqa: F401  (installs Tracer's operators)
 from . import scipy  # noqa: F401
 from . import lax  # noqa: F401
-from .control import cond, switch  # noqa: F401
+from .control import cond, fori_loop, scan, switch, while_loop  # noqa: F401
 from .interpreters.cost import ir_cost as _ir_cost
 from .interpreters.evaluate import eval_closed as _eval_closed
 from .tracer import ir as _ir

@@ -37,10 +37,13 @@ rng = np.random.default_rng(1234)
 
 class Case:
     """``f(*args)`` uses the primitive; ``zero``: its derivative is zero;
-    ``tol``: extra keyword arguments for ``check_grads`` (float32 cases)."""
+    ``tol``: extra keyword arguments for ``check_grads`` (float32 cases);
+    ``forward_only``: the primitive has no reverse mode (``while``), which
+    the test then checks raises."""
 
-    def __init__(self, f, *args, zero=False, tol=None, label=""):
+    def __init__(self, f, *args, zero=False, tol=None, label="", forward_only=False):
         self.f, self.args, self.zero, self.tol = f, args, zero, tol or {}
+        self.forward_only = forward_only
         shapes = "_".join("x".join(map(str, np.shape(a))) or "0d" for a in args)
         self.label = f"{label}-{shapes}" if label else shapes
 
@@ -155,6 +158,11 @@ def _with_zeros(shape, positions):
     x = NONZERO(shape)
     x.flat[list(positions)] = 0.0
     return x
+
+
+def _raveled(tree):
+    """The leaves of a pytree as one vector."""
+    return cnp.concatenate([cnp.ravel(x) for x in cr.tree_leaves(tree)])
 
 
 CASES: dict[str, list[Case]] = {
@@ -341,6 +349,21 @@ CASES: dict[str, list[Case]] = {
                                                          lambda a, b: cnp.tanh(a) + b,
                                                          lambda a, b: a - b ** 2], x, y),
                   ANY((2, 3)), distinct((3,)), label="switch")],
+    # (the cases return one array: the carry and the ys raveled together)
+    "scan": [Case(lambda h, xs: _raveled(cr.scan(lambda c, x: (cnp.tanh(c * x + 0.5), c * x),
+                                                 h, xs)),
+                  ANY((3,)), ANY((4, 3)), label="rnn"),
+             Case(lambda h, w: _raveled(cr.scan(
+                 lambda c, _: ((c[0] * w, cnp.sin(c[1]) + w), c[0][0]), (h, h), None, length=3,
+                 reverse=True)), ANY((2,)), ANY(()), label="pytree_carry_reverse")],
+    # while: forward mode only (reverse mode raises, as in JAX)
+    "while": [Case(lambda x: cr.while_loop(lambda c: c[1] < 4, lambda c: (cnp.sin(c[0]) * 1.5,
+                                                                            c[1] + 1),
+                                           (x, 0))[0], ANY((3,)), forward_only=True,
+                   label="counted"),
+              Case(lambda x, y: cr.fori_loop(0, cnp.argmax(y) + 1, lambda i, v: v * y + 0.1,
+                                             x), ANY((3,)), distinct((3,)),
+                   forward_only=True, label="fori_traced_bound")],
     # indexing two axes with traced indices checks each on its own axis
     "normalize_index": [Case(lambda x: x[cnp.argmax(x[:, :2], axis=1), cnp.argmin(x, axis=1)],
                              distinct((2, 3)), label="two_traced_indices"),
@@ -527,6 +550,11 @@ def _loss(f):
 
 @pytest.mark.parametrize("name, case", PARAMS)
 def test_derivatives(name, case):
+    if case.forward_only:
+        cr.check_grads(case.f, case.args, order=2, modes=("fwd",), **case.tol)
+        with pytest.raises(NotImplementedError, match="reverse mode"):
+            cr.grad(_loss(case.f))(*case.args)
+        return
     if not case.zero:
         cr.check_grads(case.f, case.args, order=2, modes=("fwd", "rev"), **case.tol)
         return
@@ -559,6 +587,9 @@ def test_transformed_programs_check(name, case):
     f, args = case.f, case.args
     _, f_jvp = cr.linearize(f, *args)
     f_jvp.ir.check()                                  # the linear program
+    jvp_ir(cr.make_ir(f)(*args)).check()              # the JVP program
+    if case.forward_only:
+        return
     transpose_ir(f_jvp.ir).check()                    # its transpose
     jvp_ir(cr.make_ir(f)(*args)).check()              # the JVP program
     argnums = tuple(range(len(args)))

@@ -24,13 +24,15 @@ def no_trace_left_behind():
     assert current_trace() is None
 
 
-def assert_points_to_alternatives(msg):
-    # what exists today: np.where, static arguments, tracing with values;
-    # structured control flow is named as planned, never as cr.NAME
-    assert "numpy.where" in msg
+def assert_points_to_alternatives(msg, construct):
+    # the structured control flow that fits the construct on the user's line,
+    # static arguments, and tracing with values
+    if construct == "other":
+        assert any(name in msg for name in ("cr.cond", "cr.fori_loop", "cr.while_loop"))
+    else:
+        assert {"if": "cr.cond", "while": "cr.while_loop", "for": "cr.fori_loop"}[construct] in msg
     assert "static_argnums" in msg
     assert "cr.grad" in msg
-    assert "cr.cond" not in msg and "cr.while_loop" not in msg
 
 
 # -- concretization ---------------------------------------------------------------
@@ -62,7 +64,7 @@ def test_if_on_abstract_tracer():
     assert "if x > 0:" in msg  # the line's code
     assert "make_ir" in msg
     assert "traced" in msg
-    assert_points_to_alternatives(msg)
+    assert_points_to_alternatives(msg, "if")
     # a ConcretizationError is a TypeError, as in JAX
     assert isinstance(info.value, TypeError)
 
@@ -73,7 +75,7 @@ def test_while_on_abstract_tracer():
     msg = str(info.value)
     assert where(loop_on_value, 1) in msg
     assert "while x < 10.0:" in msg
-    assert_points_to_alternatives(msg)
+    assert_points_to_alternatives(msg, "while")
 
 
 def test_bool_on_abstract_tracer():
@@ -82,7 +84,7 @@ def test_bool_on_abstract_tracer():
     msg = str(info.value)
     assert where(bool_of_value, 1) in msg
     assert "bool()" in msg
-    assert_points_to_alternatives(msg)
+    assert_points_to_alternatives(msg, "other")
 
 
 def test_float_on_abstract_tracer():
@@ -92,7 +94,7 @@ def test_float_on_abstract_tracer():
     assert where(float_of_value, 1) in msg
     assert "float()" in msg
     assert "f64[]" in msg  # the traced value's type
-    assert_points_to_alternatives(msg)
+    assert_points_to_alternatives(msg, "other")
 
 
 @pytest.mark.parametrize("fn, arg, what", [
@@ -105,7 +107,7 @@ def test_other_conversions_on_abstract_tracer(fn, arg, what):
         cr.make_ir(fn)(arg)
     msg = str(info.value)
     assert what in msg and THIS_FILE in msg
-    assert_points_to_alternatives(msg)
+    assert_points_to_alternatives(msg, "other")
 
 
 def configured(x, n, mode):
@@ -439,3 +441,15 @@ def test_error_in_nested_trace_leaves_the_outer_trace_on_top():
 { lambda ; a:f64[]. let
     b:f64[] = add a 1.0:f64[]
   in (b,) }"""
+
+
+def test_a_for_loop_over_a_traced_count_points_to_fori_loop():
+    def counted(x, n):
+        for _ in range(n):
+            x = x * 2.0
+        return x
+
+    with pytest.raises(cr.ConcretizationError) as info:
+        cr.make_ir(counted)(1.0, np.int64(3))
+    assert_points_to_alternatives(str(info.value), "for")
+    assert where(counted, 1) in str(info.value)

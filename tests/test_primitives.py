@@ -384,6 +384,38 @@ def _cond_ref(index, *args, branches):
 
 
 REFERENCES["cond"] = _cond_ref
+
+
+def _scan_ref(*args, body, length, reverse, num_consts, num_carry):
+    fn = _PYTHON_OF[id(body)]
+    consts, carry = list(args[:num_consts]), list(args[num_consts:num_consts + num_carry])
+    xs, ys = args[num_consts + num_carry:], []
+    for i in (reversed(range(length)) if reverse else range(length)):
+        out = fn(*consts, *carry, *[x[i] for x in xs])
+        out = list(out) if isinstance(out, tuple) else [out]
+        carry, y = out[:num_carry], out[num_carry:]
+        ys.append(y)
+    ys = ys[::-1] if reverse else ys
+    return carry + [np.stack([y[k] for y in ys]) for k in range(len(ys[0]))]
+
+
+REFERENCES["scan"] = _scan_ref
+
+
+def _while_ref(*args, cond, body, cond_nconsts, body_nconsts):
+    test, step = _PYTHON_OF[id(cond)], _PYTHON_OF[id(body)]
+    cc, bc = args[:cond_nconsts], args[cond_nconsts:cond_nconsts + body_nconsts]
+    carry = list(args[cond_nconsts + body_nconsts:])
+    while test(*cc, *carry):
+        out = step(*bc, *carry)
+        carry = list(out) if isinstance(out, tuple) else [out]
+    return carry
+
+
+REFERENCES["while"] = _while_ref
+_BELOW = body(lambda limit, x, k: k < limit, np.int64(0), f64(2), np.int64(0))
+_GROW = body(lambda x, k: (np.sin(x) * 1.5, k + 1), f64(2), np.int64(0))
+_STEP = body(lambda w, c, x: (np.tanh(c * x) * w, c + x), f64(), f64(3), f64(3))
 _NEG, _SIN = body(lambda x: -x * 2.0, f64(3)), body(np.sin, f64(3))
 _PAIRS = [body(lambda x, y: (x * y, x), f64(2), f64(2)),
           body(lambda x, y: (x - y, y), f64(2), f64(2)),
@@ -582,6 +614,14 @@ CASES = {
              case(np.int32(-4), f64(2), f64(2), branches=tuple(_PAIRS)),   # clamped to 0
              case(np.int32(2), f64(2), f64(2), branches=tuple(_PAIRS)),
              case(np.int32(9), f64(2), f64(2), branches=tuple(_PAIRS))],   # clamped to 2
+    "scan": [case(f64(), f64(3), f64(4, 3), body=_STEP, length=4, reverse=False, num_consts=1,
+                  num_carry=1),
+             case(f64(), f64(3), f64(2, 3), body=_STEP, length=2, reverse=True, num_consts=1,
+                  num_carry=1)],
+    "while": [case(np.int64(3), f64(2), np.int64(0), cond=_BELOW, body=_GROW, cond_nconsts=1,
+                   body_nconsts=0),
+              case(np.int64(0), f64(2), np.int64(0), cond=_BELOW, body=_GROW, cond_nconsts=1,
+                   body_nconsts=0)],
     "normalize_index": [case(np.array([-3, -1, 0, 2]), axis=0, size=3),
                         case(np.array([[4, -5], [0, 1]], np.int32), axis=1, size=5),
                         case(np.array(-2), axis=2, size=2),

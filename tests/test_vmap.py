@@ -301,6 +301,18 @@ ROWS["cond"] = [
     fn_row(lambda p, x, y: cr.cond(p, lambda a, b: (a * b, a), lambda a, b: (a - b, b), x, y),
            Bool(), F(3), F(3), label="pytree outputs"),
 ]
+ROWS["scan"] = [
+    fn_row(lambda h, xs: cr.scan(lambda c, x: (cnp.tanh(c * x), c + x), h, xs), F(3), F(4, 3),
+           extra=[(None, 1)], label="carry and xs"),
+    fn_row(lambda w, h: cr.scan(lambda c, _: (cnp.sin(c) * w, c), h, None, length=3,
+                                reverse=True), F(), F(2), label="const and carry, reverse"),
+]
+ROWS["while"] = [
+    fn_row(lambda x: cr.while_loop(lambda c: c[1] < 3, lambda c: (cnp.sin(c[0]) + 1.0, c[1] + 1),
+                                   (x, 0))[0], F(3), label="same steps for every example"),
+    fn_row(lambda x, n: cr.fori_loop(0, n, lambda i, v: v * 1.5 + i, x), F(2), Idx(4),
+           label="steps differ between examples"),
+]
 ROWS["normalize_index"] = [prim_row("normalize_index", Idx(4, 3), axis=0, size=4),
                            prim_row("normalize_index", Idx(2, 2, 3), axis=1, size=2,
                                     extra=[(1,), (2,)]),
@@ -721,6 +733,9 @@ def test_vmap_with_plain_numpy_function():
 NO_DERIVATIVE = {   # the primitive raises NotImplementedError for a derivative here
     ("qr", 2): "qr(mode='complete') of a tall matrix",
     ("svd", 1): "svd(full_matrices=True) of a non-square matrix",
+    # a while loop has no reverse mode (tests/test_control_flow.py checks
+    # vmap of its forward-mode derivative and the error)
+    ("while", 0): "reverse mode of while_loop", ("while", 1): "reverse mode of while_loop",
 }
 
 

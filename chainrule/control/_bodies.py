@@ -79,6 +79,22 @@ def with_inputs(body: ClosedIR, avals, position):
     return ClosedIR(IR(ir.constvars, invars, ir.eqns, ir.outvars), body.consts)
 
 
+def permute_inputs(body: ClosedIR, order) -> ClosedIR:
+    """``body`` with its inputs taken in ``order`` (input ``order[k]`` first)."""
+    ir = body.ir
+    return ClosedIR(IR(ir.constvars, [ir.invars[k] for k in order], ir.eqns, ir.outvars),
+                    body.consts)
+
+
+def select_outputs(body: ClosedIR, keep) -> ClosedIR:
+    """``body`` returning only the outputs marked in ``keep`` (and computing
+    only what they need)."""
+    ir = body.ir
+    closed = ClosedIR(IR(ir.constvars, ir.invars, ir.eqns,
+                         [x for x, k in zip(ir.outvars, keep) if k]), body.consts)
+    return closed.without_dead_code()
+
+
 def types(avals):
     return "(" + ", ".join(a.str_short() for a in avals) + ")"
 
@@ -104,7 +120,7 @@ def eval_body(body: ClosedIR, args):
     return eval_ir(body.ir, body.consts, list(args))
 
 
-def _trace(fun, avals, name):
+def trace_program(fun, avals, name):
     """Trace ``fun`` at ``avals`` into a body (its constants are arrays: the
     interpreters' zeros and the body's own constants)."""
     closed = trace_to_ir(fun, tuple(avals), name=name)
@@ -127,37 +143,43 @@ def jvp_body(body: ClosedIR, nonzero) -> ClosedIR:
                              if is_float(v.aval.dtype)]
 
     avals = [v.aval for v in ir.invars] + [v.aval for v, nz in zip(ir.invars, nonzero) if nz]
-    return _trace(jvp_program, avals, "jvp")
+    return trace_program(jvp_program, avals, "jvp")
 
 
 class Linearized:
     """A body's JVP split by partial evaluation: ``known`` maps the primals to
-    the residuals, ``linear`` maps the residuals and the tangents to the
-    tangents of the floating-point outputs."""
+    the first ``keep`` primal outputs and the residuals, ``linear`` maps the
+    residuals and the tangents to the tangents of the floating-point
+    outputs.  ``residual_sources[k]`` is the index of the body input that
+    residual ``k`` is, or None when the known program computes it (a loop
+    can pass an input on instead of storing it)."""
 
-    def __init__(self, known, linear, residual_avals):
-        self.known, self.linear, self.residual_avals = known, linear, residual_avals
+    def __init__(self, known, linear, residual_avals, residual_sources):
+        self.known, self.linear = known, linear
+        self.residual_avals, self.residual_sources = residual_avals, residual_sources
 
 
-def linearize_body(body: ClosedIR, nonzero) -> Linearized:
+def linearize_body(body: ClosedIR, nonzero, keep=0) -> Linearized:
     jvp = jvp_body(body, nonzero)
     n_in, n_out = len(body.ir.invars), len(body.ir.outvars)
-    # open the constants as known inputs; the primal outputs are not wanted
-    # (the primitive computes them itself): the known program gives residuals
+    # open the constants as known inputs; of the primal outputs only the
+    # first ``keep`` are wanted (a loop's carry: a cond gives its outputs itself)
     ir = jvp.ir
-    opened = IR([], ir.constvars + ir.invars, ir.eqns, ir.outvars[n_out:])
+    opened = IR([], ir.constvars + ir.invars, ir.eqns, ir.outvars[:keep] + ir.outvars[n_out:])
     n_consts = len(ir.constvars)
     n_tangents = len(ir.invars) - n_in
     unknowns = [False] * (n_consts + n_in) + [True] * n_tangents
     known, linear, _, _ = partial_eval(opened, unknowns,
-                                       instantiate=[True] * len(opened.outvars))
+                                       instantiate=[False] * keep + [True] * (len(opened.outvars)
+                                                                              - keep))
     # the constants become constants again, of both programs: a constant the
     # linear part reads is not a residual to pass
     consts = dict(zip(ir.constvars, jvp.consts))
-    residuals = [r for r in known.outvars if r not in consts]
-    known = IR(known.constvars, known.invars, known.eqns, residuals).without_dead_code()
+    kept, residuals = known.outvars[:keep], [r for r in known.outvars[keep:] if r not in consts]
+    known = IR(known.constvars, known.invars, known.eqns, kept + residuals).without_dead_code()
+    primal_in = {v: k for k, v in enumerate(ir.invars[:n_in])}
     return Linearized(_close(known, consts), _close(linear, consts),
-                      [r.aval for r in residuals])
+                      [r.aval for r in residuals], [primal_in.get(r) for r in residuals])
 
 
 def _close(ir: IR, consts: dict) -> ClosedIR:
@@ -185,9 +207,9 @@ def join_linearized(parts):
             return ([np.zeros(a.shape, a.dtype) for a in before] + list(res)
                     + [np.zeros(a.shape, a.dtype) for a in after])
 
-        known = _trace(padded, [v.aval for v in known.ir.invars], "linearize")
+        known = trace_program(padded, [v.aval for v in known.ir.invars], "linearize")
         linear = with_inputs(with_inputs(p.linear, after, k), before, 0)
-        joined.append(Linearized(known, linear, all_avals))
+        joined.append(Linearized(known, linear, all_avals, [None] * len(all_avals)))
         start += k
     return joined
 
@@ -208,7 +230,7 @@ def transpose_body(body: ClosedIR, linear) -> ClosedIR:
         return [instantiate(c) for c in cts]
 
     avals = [v.aval for v in residual_vars] + [x.aval for x in ir.outvars]
-    return _trace(transposed, avals, "transpose")
+    return trace_program(transposed, avals, "transpose")
 
 
 # -- batching a body -----------------------------------------------------------------------
@@ -230,7 +252,7 @@ def batch_body(body: ClosedIR, dims, size) -> ClosedIR:
         return [bdim_to_front(o, d, size) for o, d in zip(outs, out_dims)]
 
     avals = [batched_aval(v.aval, d, size) for v, d in zip(ir.invars, dims)]
-    return _trace(batched, avals, "vmap")
+    return trace_program(batched, avals, "vmap")
 
 
 def check_operands(name, body: ClosedIR, avals):

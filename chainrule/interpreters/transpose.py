@@ -20,7 +20,7 @@ from ..tracer.config import config
 from ..tracer.core import bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Var
 from ..tracer.printer import one_line
-from ..tracer.source import derivative_of
+from ..tracer.source import derivative_of, where
 from ..tracer.tracing import trace_to_ir
 from .env import environment, write
 
@@ -77,8 +77,11 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
                 else:
                     ct_out = cts[0]
                 if prim.transpose is None:
-                    raise NotImplementedError(f"reverse mode: the primitive {one_line(prim.name)} "
-                                              "has no transpose rule (it is not linear)")
+                    raise NotImplementedError(
+                        prim.no_transpose_reason + where(eqn.source_info)
+                        if prim.no_transpose_reason else
+                        f"reverse mode: the primitive {one_line(prim.name)} has no transpose "
+                        "rule (it is not linear)")
                 for x, ct in zip(eqn.inputs, prim.transpose(ct_out, *args, **eqn.params)):
                     if ct is None or type(ct) is Zero or x not in linear:
                         continue

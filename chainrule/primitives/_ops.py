@@ -82,6 +82,10 @@ def reduce_sum(x, axes):
     return bind(PRIMITIVES["reduce_sum"], x, axes=tuple(axes))
 
 
+def reduce_max(x, axes):
+    return bind(PRIMITIVES["reduce_max"], x, axes=tuple(axes))
+
+
 def dot_general(lhs, rhs, dimension_numbers):
     return bind(PRIMITIVES["dot_general"], lhs, rhs, dimension_numbers=dimension_numbers)
 

@@ -77,6 +77,10 @@ class Primitive:
         self.shape_rule = None
         self.jvp = None
         self.transpose = None
+        # for a primitive without a transpose rule that is not linear only
+        # where it cannot be (a while loop), why reverse mode fails and what
+        # to use instead: the error reverse mode raises
+        self.no_transpose_reason = None
         self.batch = None
         self.fold_identity = None   # optional: see interpreters/batch.py
         # its implementation raises on some values (a singular or not
@@ -277,6 +281,22 @@ def new_trace(name: str = "make_ir", concrete: bool = False, on_equation=None):
         trace.const_values, trace._const_ids = [], {}
 
 
+def _control_flow_advice(source) -> str:
+    """What to write instead of the Python construct on the user's line."""
+    line = source.line_text() if source is not None else ""
+    first = line.split(maxsplit=1)[0] if line else ""
+    if first == "while":
+        return ("For a loop that runs while a traced condition holds, use cr.while_loop "
+                "(cr.fori_loop for a counted loop, which reverse mode differentiates too)")
+    if first in ("if", "elif") or " if " in line:
+        return ("For a choice between computations, use cr.cond (cr.switch for several), or "
+                "numpy.where to choose between values")
+    if first == "for" or "range(" in line:
+        return "For a loop over a traced number of steps, use cr.fori_loop"
+    return ("Use cr.cond or cr.switch for a choice, cr.while_loop, cr.fori_loop or cr.scan "
+            "for a loop, numpy.where to choose between values")
+
+
 def _foreign_error(tracer) -> TracerLeakError:
     return TracerLeakError(
         f"a traced value {tracer.aval.str_short()} of a {tracer._trace.name} trace running in "
@@ -349,15 +369,15 @@ class Tracer:
             return value._concrete(what)
         if value is not None:
             return value
+        source = user_source_info()
         raise ConcretizationError(
             f"{what} needs the value of a traced array {self.aval.str_short()}, but under "
-            f"{self._trace.name} only its shape and dtype are known.{where(user_source_info())}\n"
-            "Python control flow on traced values cannot be recorded in the IR. Use "
-            "numpy.where to choose between values, mark the argument static with "
-            "static_argnums if it is a configuration value rather than data, or use a "
-            "transform that traces with values (cr.grad, cr.vjp, cr.jvp, cr.linearize, "
-            "cr.jacfwd, cr.jacrev, cr.jacobian) so that the path taken is recorded. "
-            "Structured control flow in the IR (cond, while_loop) is planned.")
+            f"{self._trace.name} only its shape and dtype are known.{where(source)}\n"
+            f"Python control flow on traced values cannot be recorded in the IR. "
+            f"{_control_flow_advice(source)}; mark the argument static with static_argnums "
+            "if it is a configuration value rather than data; or use a transform that traces "
+            "with values (cr.grad, cr.vjp, cr.jvp, cr.linearize, cr.jacfwd, cr.jacrev, "
+            "cr.jacobian), which records the path taken.")
 
     def _number(self, what: str):
         """The value, for a conversion to a Python or NumPy number (``float()``,
