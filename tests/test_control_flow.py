@@ -307,3 +307,24 @@ def test_the_drawing_shows_each_body_as_a_cluster():
     assert ">sin<" in source and ">neg<" in source
     scan_source = cr.make_ir(rnn)(np.ones(4), np.ones((2, 3)), W).draw().source
     assert scan_source.count("subgraph cluster") == 1 and ">tanh<" in scan_source
+
+
+def test_jacobian_stages_a_program_with_control_flow_once(monkeypatch):
+    # the bodies are part of the program's structure (not their identity):
+    # a later call with the same structure reuses the staged program
+    from chainrule.transforms import planned_jacobian
+    staged = []
+    original = planned_jacobian._stage
+    monkeypatch.setattr(planned_jacobian, "_stage",
+                        lambda *a, **k: staged.append(1) or original(*a, **k))
+
+    def f(x):
+        h, _ = rnn(x, np.ones((3, 3)), W)
+        return cr.cond(np.sum(h) > 0, np.sin, lambda a: a * 2.0, h)
+
+    jac = cr.jacobian(f)
+    x = np.array([0.3, -0.2, 0.5, 0.1])
+    first = jac(x)
+    np.testing.assert_array_equal(jac(x), first)
+    np.testing.assert_allclose(jac(x * 1.01), cr.jacfwd(f)(x * 1.01), rtol=1e-12)
+    assert len(staged) == 1

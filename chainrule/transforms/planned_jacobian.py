@@ -394,7 +394,8 @@ def _structure(ir, literals=None):
         ins = tuple(ins)
         for v in eqn.outvars:
             number[v] = len(number)
-        eqns.append((eqn.primitive, ins, tuple(sorted(eqn.params.items()))))
+        eqns.append((eqn.primitive, ins,
+                     tuple((k, _param_key(v)) for k, v in sorted(eqn.params.items()))))
     key = (tuple(v.aval.shape + (v.aval.dtype,) for v in ir.constvars),
            tuple(v.aval.shape + (v.aval.dtype,) for v in ir.invars),
            tuple(eqns), tuple(number[x] if type(x) is Var else x.aval.dtype
@@ -404,6 +405,19 @@ def _structure(ir, literals=None):
     except TypeError:
         return None
     return key
+
+
+def _param_key(value):
+    """A parameter as part of a program's structure: a body (the program a
+    control-flow primitive holds) by its own structure and its constants'
+    values, since the staged program keeps it; anything else as it is."""
+    if isinstance(value, ClosedIR):
+        return ("body", _structure(value.ir),
+                tuple((c.shape, c.dtype.str, c.tobytes()) if isinstance(c, np.ndarray)
+                      else c for c in value.consts))
+    if isinstance(value, tuple) and any(isinstance(v, ClosedIR) for v in value):
+        return tuple(_param_key(v) for v in value)
+    return value
 
 
 def _abstract_linear_program(h, diff_args, name):
