@@ -15,6 +15,8 @@ from . import numpy  # noqa: F401  (installs Tracer's operators)
 from . import scipy  # noqa: F401
 from . import lax  # noqa: F401
 from .control import cond, fori_loop, scan, switch, while_loop  # noqa: F401
+from .control import custom_jvp, custom_vjp  # noqa: F401
+from .control import checkpoint, checkpoint_policies, remat  # noqa: F401
 from .interpreters.cost import ir_cost as _ir_cost
 from .interpreters.evaluate import eval_closed as _eval_closed
 from .tracer import ir as _ir

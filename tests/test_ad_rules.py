@@ -39,11 +39,13 @@ class Case:
     """``f(*args)`` uses the primitive; ``zero``: its derivative is zero;
     ``tol``: extra keyword arguments for ``check_grads`` (float32 cases);
     ``forward_only``: the primitive has no reverse mode (``while``), which
-    the test then checks raises."""
+    the test then checks raises; ``reverse_only``: no forward mode (a
+    ``custom_vjp`` function), checked the other way round."""
 
-    def __init__(self, f, *args, zero=False, tol=None, label="", forward_only=False):
+    def __init__(self, f, *args, zero=False, tol=None, label="", forward_only=False,
+                 reverse_only=False):
         self.f, self.args, self.zero, self.tol = f, args, zero, tol or {}
-        self.forward_only = forward_only
+        self.forward_only, self.reverse_only = forward_only, reverse_only
         shapes = "_".join("x".join(map(str, np.shape(a))) or "0d" for a in args)
         self.label = f"{label}-{shapes}" if label else shapes
 
@@ -163,6 +165,81 @@ def _with_zeros(shape, positions):
 def _raveled(tree):
     """The leaves of a pytree as one vector."""
     return cnp.concatenate([cnp.ravel(x) for x in cr.tree_leaves(tree)])
+
+
+# -- custom derivative rules: rules that are the true derivatives ---------------------
+@cr.custom_jvp
+def _softplus(x):
+    return cnp.log1p(cnp.exp(x))
+
+
+@_softplus.defjvp
+def _softplus_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _softplus(x), t / (1.0 + cnp.exp(-x))
+
+
+@cr.custom_jvp
+def _mul_sin(x, y):   # a pytree output, an argument broadcast
+    return {"p": x * cnp.sin(y), "q": cnp.sum(y)}
+
+
+@_mul_sin.defjvp
+def _mul_sin_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    return _mul_sin(x, y), {"p": tx * cnp.sin(y) + x * cnp.cos(y) * ty, "q": cnp.sum(ty)}
+
+
+@cr.custom_vjp
+def _sin_times(x, y):
+    return cnp.sin(x) * y
+
+
+def _sin_times_fwd(x, y):
+    return _sin_times(x, y), (cnp.cos(x), cnp.sin(x), y)
+
+
+def _sin_times_bwd(res, g):
+    cos_x, sin_x, y = res
+    return cos_x * g * y, cnp.sum(sin_x * g, axis=0) if cnp.ndim(y) < cnp.ndim(g) else sin_x * g
+
+
+_sin_times.defvjp(_sin_times_fwd, _sin_times_bwd)
+
+
+@cr.custom_vjp
+def _tanh_layer(w, x):
+    return cnp.tanh(w @ x)
+
+
+def _tanh_layer_fwd(w, x):
+    y = _tanh_layer(w, x)
+    return y, (w, x, y)
+
+
+def _tanh_layer_bwd(res, g):
+    w, x, y = res
+    d = g * (1.0 - y ** 2)
+    return cnp.outer(d, x), w.T @ d
+
+
+_tanh_layer.defvjp(_tanh_layer_fwd, _tanh_layer_bwd)
+
+
+# (their own generator: the rows after them keep the values they had)
+_custom_rng = np.random.default_rng(4321)
+
+
+def _any(shape):
+    return np.asarray(_custom_rng.uniform(-2.0, 2.0, shape), np.float64)
+
+
+def _custom_vjp_rows():
+    return [Case(_sin_times, _any((3,)), _any((3,)), reverse_only=True, label="elementwise"),
+            Case(_sin_times, _any((2, 3)), _any((3,)), reverse_only=True, label="broadcast"),
+            Case(_sin_times, _any(()), _any(()), reverse_only=True, label="0d"),
+            Case(lambda w, x: _tanh_layer(w, cnp.sin(x)) * 2.0, _any((2, 3)), _any((3,)),
+                 reverse_only=True, label="matrix")]
 
 
 CASES: dict[str, list[Case]] = {
@@ -356,6 +433,17 @@ CASES: dict[str, list[Case]] = {
              Case(lambda h, w: _raveled(cr.scan(
                  lambda c, _: ((c[0] * w, cnp.sin(c[1]) + w), c[0][0]), (h, h), None, length=3,
                  reverse=True)), ANY((2,)), ANY(()), label="pytree_carry_reverse")],
+    # checkpoint: recomputed in reverse mode; with a policy (the matrix
+    # products kept), a closure over a traced value, and nested
+    "checkpoint": [Case(lambda x: cr.checkpoint(lambda a: cnp.sin(a) * a)(x), ANY((3,)),
+                        label="recompute"),
+                   Case(lambda x, w: cr.checkpoint(
+                       lambda a, b: cnp.tanh(cnp.tanh(a @ b) @ b),
+                       policy=cr.checkpoint_policies.dots_saveable)(x, w),
+                        ANY((2, 3)), ANY((3, 3)), label="dots_saveable"),
+                   Case(lambda x, y: cr.checkpoint(lambda a: cr.checkpoint(
+                       lambda b: cnp.exp(b) * y)(a) + y ** 2)(x), ANY((3,)), ANY(()),
+                        label="nested_closure")],
     # while: forward mode only (reverse mode raises, as in JAX)
     "while": [Case(lambda x: cr.while_loop(lambda c: c[1] < 4, lambda c: (cnp.sin(c[0]) * 1.5,
                                                                             c[1] + 1),
@@ -364,6 +452,15 @@ CASES: dict[str, list[Case]] = {
               Case(lambda x, y: cr.fori_loop(0, cnp.argmax(y) + 1, lambda i, v: v * y + 0.1,
                                              x), ANY((3,)), distinct((3,)),
                    forward_only=True, label="fori_traced_bound")],
+    # custom rules: the function's derivative is the rule's (here the true one);
+    # a custom_vjp function has no forward mode, and its linear program holds
+    # custom_vjp_lin, which the transpose turns into bwd
+    "custom_jvp_call": [Case(_softplus, _any(()), label="0d"),
+                        Case(lambda x: _softplus(x * 2.0) ** 2, _any((2, 3)), label="composed"),
+                        Case(lambda x, y: _raveled(_mul_sin(x, y)), _any((2, 3)), _any((3,)),
+                             label="pytree_output")],
+    "custom_vjp_call": _custom_vjp_rows(),
+    "custom_vjp_lin": _custom_vjp_rows(),
     # indexing two axes with traced indices checks each on its own axis
     "normalize_index": [Case(lambda x: x[cnp.argmax(x[:, :2], axis=1), cnp.argmin(x, axis=1)],
                              distinct((2, 3)), label="two_traced_indices"),
@@ -532,7 +629,11 @@ def test_the_table_covers_0d_and_broadcasting():
 
 def _uses(name, case):
     closed = cr.make_ir(case.f)(*case.args)
-    return any(e.primitive.name == name for e in closed.eqns)
+    if any(e.primitive.name == name for e in closed.eqns):
+        return True
+    # a primitive only linearization makes (custom_vjp_lin): in the linear program
+    linear = cr.linearize(case.f, *case.args)[1].ir
+    return any(e.primitive.name == name for e in linear.eqns)
 
 
 @pytest.mark.parametrize("name, case", PARAMS)
@@ -548,8 +649,31 @@ def _loss(f):
     return lambda *a: cnp.sum(_as_float(f(*a)))
 
 
+def _check_reverse(f, args, order=2, eps=1e-5, tol=1e-6):
+    """Reverse mode without forward mode: the dot-product test against central
+    differences, <(f(x + eps v) - f(x - eps v)) / 2 eps, w> = <v, J^T w>, and
+    the same for x -> J(x)^T w (reverse over reverse)."""
+    seeded = np.random.default_rng(order)
+    v = tuple(seeded.standard_normal(np.shape(a)) for a in args)
+    out = f(*args)
+    w = seeded.standard_normal(np.shape(out))
+    plus = f(*[a + eps * d for a, d in zip(args, v)])
+    minus = f(*[a - eps * d for a, d in zip(args, v)])
+    lhs = np.sum((np.asarray(plus) - np.asarray(minus)) / (2 * eps) * w)
+    _, vjp_fn = cr.vjp(f, *args)
+    rhs = sum(np.sum(c * d) for c, d in zip(vjp_fn(w), v))
+    np.testing.assert_allclose(rhs, lhs, rtol=tol, atol=tol)
+    if order > 1:
+        _check_reverse(lambda *xs: _raveled(cr.vjp(f, *xs)[1](w)), args, order - 1, eps, tol)
+
+
 @pytest.mark.parametrize("name, case", PARAMS)
 def test_derivatives(name, case):
+    if case.reverse_only:
+        _check_reverse(case.f, case.args)
+        with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
+            cr.jvp(case.f, case.args, case.args)
+        return
     if case.forward_only:
         cr.check_grads(case.f, case.args, order=2, modes=("fwd",), **case.tol)
         with pytest.raises(NotImplementedError, match="reverse mode"):

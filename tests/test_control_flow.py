@@ -328,3 +328,28 @@ def test_jacobian_stages_a_program_with_control_flow_once(monkeypatch):
     np.testing.assert_array_equal(jac(x), first)
     np.testing.assert_allclose(jac(x * 1.01), cr.jacfwd(f)(x * 1.01), rtol=1e-12)
     assert len(staged) == 1
+
+
+def test_jacobian_auto_uses_the_one_mode_a_program_supports():
+    # a while loop has no reverse mode, custom_vjp's linear part no forward
+    # mode: "auto" and "optimal" take the other pure mode and the plan says why
+    def looped(a):
+        return cr.while_loop(lambda c: c[1] < 3, lambda c: (np.sin(c[0]) * 2.0, c[1] + 1),
+                             (a, 0))[0]
+
+    @cr.custom_vjp
+    def clipped(x):
+        return x
+
+    clipped.defvjp(lambda x: (x, None), lambda _, g: (np.clip(g, -1.0, 1.0),))
+
+    x = np.array([0.1, 0.2, 0.3])
+    for mode in ("auto", "optimal"):
+        np.testing.assert_allclose(cr.jacobian(looped, mode=mode)(x), cr.jacfwd(looped)(x))
+        np.testing.assert_allclose(cr.jacobian(lambda x: np.sin(clipped(x * 3.0)), mode=mode)(x),
+                                   np.diag(np.clip(np.cos(3.0 * x), -1, 1) * 3.0))
+    why = str(cr.jacobian_plan(looped)(x)).split("why: ")[1].splitlines()[0]
+    assert why.startswith("the pure forward mode: its linear program holds while")
+    assert "reverse mode cannot run" in why
+    why = str(cr.jacobian_plan(lambda x: np.sin(clipped(x * 3.0)))(x)).split("why: ")[1]
+    assert why.startswith("the pure reverse mode: its linear program holds custom_vjp_lin")

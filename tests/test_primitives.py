@@ -413,6 +413,68 @@ def _while_ref(*args, cond, body, cond_nconsts, body_nconsts):
 
 
 REFERENCES["while"] = _while_ref
+
+
+# custom rules: the cases take the params of a traced call of a custom
+# function (its body, its rules); the call evaluates the body, whose reference
+# is the Python function.  custom_vjp_lin, the linear part custom_vjp leaves
+# in a linearized program, has no forward evaluation (RAISES_ON_EVAL)
+@cr.custom_jvp
+def _cube(x):
+    return x ** 3
+
+
+@_cube.defjvp
+def _cube_jvp(primals, tangents):
+    return _cube(primals[0]), 3.0 * primals[0] ** 2 * tangents[0]
+
+
+@cr.custom_vjp
+def _times_and_exp(x, y):
+    return x * y, np.exp(x)
+
+
+def _times_and_exp_fwd(x, y):
+    return _times_and_exp(x, y), (x, y, np.exp(x))
+
+
+def _times_and_exp_bwd(res, g):
+    x, y, e = res
+    return g[0] * y + g[1] * e, g[0] * x
+
+
+_times_and_exp.defvjp(_times_and_exp_fwd, _times_and_exp_bwd)
+
+
+def _custom_params(prim_name, fn, *examples, linear=False):
+    closed = cr.linearize(fn, *examples)[1].ir if linear else cr.make_ir(fn)(*examples)
+    (eqn,) = [e for e in closed.eqns if e.primitive.name == prim_name]
+    if "call" in eqn.params:
+        _PYTHON_OF[id(eqn.params["call"])] = fn
+    return eqn.params
+
+
+def _custom_call_ref(*args, call, num_consts, **params):
+    out = _PYTHON_OF[id(call)](*args[num_consts:])
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def _custom_vjp_lin_ref(*args, **params):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function")
+
+
+REFERENCES["custom_jvp_call"] = _custom_call_ref
+REFERENCES["custom_vjp_call"] = _custom_call_ref
+REFERENCES["custom_vjp_lin"] = _custom_vjp_lin_ref
+RAISES_ON_EVAL = {"custom_vjp_lin": (TypeError, "can't apply forward-mode autodiff")}
+
+
+def _checkpoint_ref(*args, body, policy):
+    out = _PYTHON_OF[id(body)](*args)
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+REFERENCES["checkpoint"] = _checkpoint_ref
 _BELOW = body(lambda limit, x, k: k < limit, np.int64(0), f64(2), np.int64(0))
 _GROW = body(lambda x, k: (np.sin(x) * 1.5, k + 1), f64(2), np.int64(0))
 _STEP = body(lambda w, c, x: (np.tanh(c * x) * w, c + x), f64(), f64(3), f64(3))
@@ -420,6 +482,7 @@ _NEG, _SIN = body(lambda x: -x * 2.0, f64(3)), body(np.sin, f64(3))
 _PAIRS = [body(lambda x, y: (x * y, x), f64(2), f64(2)),
           body(lambda x, y: (x - y, y), f64(2), f64(2)),
           body(lambda x, y: (np.exp(x), y * 3.0), f64(2), f64(2))]
+_LAYER = body(lambda x, w: (np.tanh(x @ w), x * 2.0), f64(2, 3), f64(3, 3))
 
 
 # -- the cases ----------------------------------------------------------------
@@ -618,6 +681,24 @@ CASES = {
                   num_carry=1),
              case(f64(), f64(3), f64(2, 3), body=_STEP, length=2, reverse=True, num_consts=1,
                   num_carry=1)],
+    "checkpoint": [case(f64(3), body=_SIN, policy=None),
+                   case(f64(2, 3), f64(3, 3), body=_LAYER, policy=None),
+                   case(f64(2, 3), f64(3, 3), body=_LAYER,
+                        policy=cr.checkpoint_policies.dots_saveable)],
+    "custom_jvp_call": [case(f64(3), **_custom_params("custom_jvp_call", _cube, f64(3))),
+                        case(f64(), **_custom_params("custom_jvp_call", _cube, f64())),
+                        case(f32(2, 2), **_custom_params("custom_jvp_call", _cube, f32(2, 2)))],
+    "custom_vjp_call": [case(f64(3), f64(3),
+                             **_custom_params("custom_vjp_call", _times_and_exp, f64(3), f64(3))),
+                        case(f64(), f64(),
+                             **_custom_params("custom_vjp_call", _times_and_exp, f64(), f64()))],
+    # residuals x, y, exp(x), then the tangents of x and y
+    "custom_vjp_lin": [case(*[f64(3) for _ in range(5)],
+                            **_custom_params("custom_vjp_lin", _times_and_exp, f64(3), f64(3),
+                                             linear=True)),
+                       case(*[f64() for _ in range(5)],
+                            **_custom_params("custom_vjp_lin", _times_and_exp, f64(), f64(),
+                                             linear=True))],
     "while": [case(np.int64(3), f64(2), np.int64(0), cond=_BELOW, body=_GROW, cond_nconsts=1,
                    body_nconsts=0),
               case(np.int64(0), f64(2), np.int64(0), cond=_BELOW, body=_GROW, cond_nconsts=1,
@@ -785,6 +866,12 @@ def test_primitive_traces_and_evaluates_like_numpy(name, operands, params):
     ir.check()
     assert [e.primitive.name for e in ir.eqns] == [name]
     values = [o.value if isinstance(o, Const) else o for o in operands]
+    if name in RAISES_ON_EVAL:   # no forward evaluation: the reference raises, so must eval
+        error, message = RAISES_ON_EVAL[name]
+        for run in (lambda: REFERENCES[name](*values, **params), lambda: ir.eval(*traced)):
+            with pytest.raises(error, match=message):
+                run()
+        return
     with np.errstate(all="ignore"):
         expected = REFERENCES[name](*values, **params)
         out = ir.eval(*traced)
@@ -856,6 +943,15 @@ BAD = [
                  id="cond-operand-type"),
     pytest.param("cond", (np.int32(0), f64(3)), {"branches": (_NEG, body(np.sum, f64(3)))},
                  id="cond-branch-types"),
+    pytest.param("checkpoint", (f64(4),), {"body": _SIN, "policy": None},
+                 id="checkpoint-operand-type"),
+    pytest.param("checkpoint", (f64(3), f64(3)), {"body": _SIN, "policy": None},
+                 id="checkpoint-operand-count"),
+    pytest.param("custom_jvp_call", (f64(4),),
+                 _custom_params("custom_jvp_call", _cube, f64(3)), id="custom_jvp_call-operand"),
+    pytest.param("custom_vjp_lin", (f64(3), f64(3), f64(3), f64(3), f64(2)),
+                 _custom_params("custom_vjp_lin", _times_and_exp, f64(3), f64(3), linear=True),
+                 id="custom_vjp_lin-tangent"),
     pytest.param("normalize_index", (f64(2),), {"axis": 0, "size": 3},
                  id="normalize_index-float-indices"),
     pytest.param("gather", (f64(5), i64(2)), {"axis": 1}, id="gather-axis-range"),

@@ -307,12 +307,70 @@ ROWS["scan"] = [
     fn_row(lambda w, h: cr.scan(lambda c, _: (cnp.sin(c) * w, c), h, None, length=3,
                                 reverse=True), F(), F(2), label="const and carry, reverse"),
 ]
+ROWS["checkpoint"] = [
+    fn_row(lambda x: cr.checkpoint(lambda a: cnp.sin(a) * a)(x), F(3), label="one operand"),
+    fn_row(lambda x, w: cr.checkpoint(lambda a, b: (cnp.tanh(a @ b), a * 2.0),
+                                      policy=cr.checkpoint_policies.dots_saveable)(x, w),
+           F(2, 3), F(3, 3), extra=[(1, None), (None, 1)], label="two outputs, dots_saveable"),
+]
 ROWS["while"] = [
     fn_row(lambda x: cr.while_loop(lambda c: c[1] < 3, lambda c: (cnp.sin(c[0]) + 1.0, c[1] + 1),
                                    (x, 0))[0], F(3), label="same steps for every example"),
     fn_row(lambda x, n: cr.fori_loop(0, n, lambda i, v: v * 1.5 + i, x), F(2), Idx(4),
            label="steps differ between examples"),
 ]
+
+
+
+# custom rules (true derivatives): under grad the batched rules run (the
+# batched jvp rule; the batched fwd and bwd)
+@cr.custom_jvp
+def _cube_plus(x, y):
+    return x ** 3 + y
+
+
+@_cube_plus.defjvp
+def _cube_plus_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    return _cube_plus(x, y), 3.0 * x ** 2 * tx + ty
+
+
+@cr.custom_vjp
+def _tanh_layer(w, x):
+    return cnp.tanh(w @ x)
+
+
+def _tanh_layer_fwd(w, x):
+    y = _tanh_layer(w, x)
+    return y, (w, x, y)
+
+
+def _tanh_layer_bwd(res, g):
+    w, x, y = res
+    d = g * (1.0 - y ** 2)
+    return cnp.outer(d, x), w.T @ d
+
+
+_tanh_layer.defvjp(_tanh_layer_fwd, _tanh_layer_bwd)
+_W = np.random.default_rng(5).uniform(-1, 1, (3, 3))
+
+
+def _transposed_batch(x, cts):
+    """custom_vjp_lin batched: the linearized function of a custom_vjp function,
+    vmapped over rows of tangents, then transposed (rows of cotangents in)."""
+    _, f_jvp = cr.linearize(lambda v: _tanh_layer(_W, v), x)
+    return cr.linear_transpose(cr.vmap(f_jvp), cts)(cts)[0]
+
+
+ROWS["custom_jvp_call"] = [
+    fn_row(_cube_plus, F(2, 3), F(2, 3), label="two arguments"),
+    fn_row(lambda x: _cube_plus(x, 1.0), F(), label="0-d"),
+]
+ROWS["custom_vjp_call"] = [
+    fn_row(_tanh_layer, F(3, 3), F(3), extra=[(1, 0)], label="matrix and vector"),
+    fn_row(lambda x: _tanh_layer(_W, cnp.sin(x)), F(3), label="closed-over matrix"),
+]
+ROWS["custom_vjp_lin"] = [fn_row(_transposed_batch, F(3), F(2, 3), label="linear_transpose(vmap)")]
 ROWS["normalize_index"] = [prim_row("normalize_index", Idx(4, 3), axis=0, size=4),
                            prim_row("normalize_index", Idx(2, 2, 3), axis=1, size=2,
                                     extra=[(1,), (2,)]),

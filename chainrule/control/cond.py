@@ -33,6 +33,7 @@ from ..primitives._batch import bdim_to_front, moveaxis
 from ..primitives._define import primitive
 from ..primitives._ops import broadcast_in_dim, convert_element_type, eq, lt, select
 from ..tracer.avals import is_float
+from ..tracer.aliasing import unshared
 from ..tracer.core import Tracer, bind, get_aval
 from ..tracer.errors import ShapeError
 from ..tracer.pytree import tree_flatten, tree_unflatten
@@ -183,4 +184,5 @@ def _bind_branches(name, index, funs, names, operands):
     flat, _ = tree_flatten(tuple(operands))
     outs = bind(cond_p, index, *[h for hs in hoisted for h in hs], *flat,
                 branches=tuple(joined))
-    return tree_unflatten(traced[0][2], outs)
+    # (computed at once, a branch may return an operand: the result is a copy)
+    return tree_unflatten(traced[0][2], unshared(outs, flat))

@@ -30,6 +30,7 @@ from ..primitives._ad import LinearInput, Zero, instantiate
 from ..primitives._batch import bdim_to_front, moveaxis
 from ..primitives._define import primitive
 from ..primitives._ops import add
+from ..tracer.aliasing import unshared
 from ..tracer.avals import ShapedArray, is_float
 from ..tracer.core import bind, get_aval
 from ..tracer.errors import ShapeError
@@ -251,6 +252,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     outs = bind(scan_p, *hoisted, *init_leaves, *x_leaves, body=body, length=n,
                 reverse=bool(reverse), num_consts=len(hoisted), num_carry=len(init_leaves))
     k = len(init_leaves)
+    outs = unshared(outs, init_leaves + x_leaves)   # (computed at once: never an operand)
     return tree_unflatten(init_tree, outs[:k]), tree_unflatten(y_tree, outs[k:])
 
 

@@ -35,6 +35,7 @@ from ..primitives._batch import bdim_to_front
 from ..primitives._define import primitive
 from ..primitives._ops import (broadcast_in_dim, convert_element_type, lt, reduce_max, reshape,
                                select, slice_)
+from ..tracer.aliasing import unshared
 from ..tracer.avals import ShapedArray, is_float
 from ..tracer.core import Tracer, bind, get_aval
 from ..tracer.errors import ShapeError
@@ -201,7 +202,7 @@ def while_loop(cond_fun, body_fun, init_val):
                         f"returns {B.types(body.out_avals)} ({b_tree}){where(user_source_info())}")
     outs = bind(while_p, *c_hoisted, *b_hoisted, *leaves, cond=cond, body=body,
                 cond_nconsts=len(c_hoisted), body_nconsts=len(b_hoisted))
-    return tree_unflatten(tree, outs)
+    return tree_unflatten(tree, unshared(outs, leaves))   # (never an operand)
 
 
 def fori_loop(lower, upper, body_fun, init_val):

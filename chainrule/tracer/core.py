@@ -81,6 +81,10 @@ class Primitive:
         # where it cannot be (a while loop), why reverse mode fails and what
         # to use instead: the error reverse mode raises
         self.no_transpose_reason = None
+        # for a linear primitive that only transposes (custom_vjp's linear
+        # part, whose rule is the user's bwd): why it cannot be evaluated
+        # forward (tangents pushed through it)
+        self.no_forward_reason = None
         self.batch = None
         self.fold_identity = None   # optional: see interpreters/batch.py
         # its implementation raises on some values (a singular or not

@@ -61,6 +61,7 @@ class JacobianPlan:
         self.mode, self.planning_time, self.n, self.m = mode, planning_time, n, m
         self.predicted_time = root.cost
         self.program = None   # the whole Jacobian computation as IR (jacobian_plan sets it)
+        self.forced_reason = None   # why the mode was forced (a primitive one mode cannot run)
         k = len(chain_segments)
         # (flops, bytes moved, peak bytes) of pure forward, pure reverse, the choice
         pure = {"forward": planner.FWD, "reverse": planner.REV}
@@ -80,7 +81,8 @@ class JacobianPlan:
             seg_lines.append(f"  A{s + 1}: equations {seg.start}..{seg.stop - 1}, "
                              f"{seg.width_in} -> {seg.width_out}, {seg.kind}{where}")
         best_pure = min(self.forward_time, self.reverse_time)
-        why = ("a pure mode: no mixed order was predicted to be 1.25x cheaper" if self.pure
+        why = (self.forced_reason if self.forced_reason
+               else "a pure mode: no mixed order was predicted to be 1.25x cheaper" if self.pure
                else f"predicted {best_pure / self.predicted_time:.1f}x cheaper than the faster "
                     "pure mode")
         return "\n".join([
@@ -128,7 +130,20 @@ def _plan(linear, n, m, mode, memory_limit):
     best = planner.build_plan(cost, option, split, 0, k - 1)
     pure = (planner.PlanNode(planner.FWD, 0, k - 1, cost=fwd) if fwd <= rev
             else planner.PlanNode(planner.REV, 0, k - 1, cost=rev))
-    if mode == "fwd":
+    no_forward, no_reverse = _unsupported_modes(linear.ir)
+    forced = None
+    if mode in ("auto", "optimal") and (no_forward or no_reverse):
+        if no_forward and no_reverse:
+            raise NotImplementedError(
+                f"jacobian: the function's linear program can be run neither forward "
+                f"({no_forward}) nor backward ({no_reverse})")
+        # no bracketing can go through it: the one pure mode that can
+        option = planner.REV if no_forward else planner.FWD
+        forced = (f"the pure {'reverse' if no_forward else 'forward'} mode: its linear program "
+                  f"holds {no_forward or no_reverse}, which "
+                  f"{'forward' if no_forward else 'reverse'} mode cannot run")
+        root = planner.PlanNode(option, 0, k - 1, cost=rev if no_forward else fwd)
+    elif mode == "fwd":
         root = planner.PlanNode(planner.FWD, 0, k - 1, cost=fwd)
     elif mode == "rev":
         root = planner.PlanNode(planner.REV, 0, k - 1, cost=rev)
@@ -136,8 +151,31 @@ def _plan(linear, n, m, mode, memory_limit):
         root = pure   # ("optimal" too, when a mixed plan only ties with the pure one)
     else:
         root = best
-    return JacobianPlan(segments, cuts, widths, costs, root, fwd, rev, mode,
+    plan = JacobianPlan(segments, cuts, widths, costs, root, fwd, rev, mode,
                         time.perf_counter() - start, n, m)
+    plan.forced_reason = forced
+    return plan
+
+
+def _unsupported_modes(ir):
+    """``(why not forward, why not reverse)`` for a linear program, from its
+    primitives and those of the bodies they hold (None: that mode works):
+    a ``while`` loop has no transpose, custom_vjp's linear part runs only
+    backwards.  A loop over the equations with a work list of bodies."""
+    no_forward = no_reverse = None
+    todo = [ir]
+    while todo:
+        for eqn in todo.pop().eqns:
+            prim = eqn.primitive
+            if prim.no_forward_reason and no_forward is None:
+                no_forward = f"{prim.name} ({eqn.source_info.short() if eqn.source_info else ''})"
+            if prim.transpose is None and prim.no_transpose_reason and no_reverse is None:
+                no_reverse = f"{prim.name} ({eqn.source_info.short() if eqn.source_info else ''})"
+            for value in eqn.params.values():
+                for sub in value if isinstance(value, tuple) else (value,):
+                    if isinstance(sub, ClosedIR):
+                        todo.append(sub.ir)
+    return no_forward, no_reverse
 
 
 def _check_mode(mode):
