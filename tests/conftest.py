@@ -6,8 +6,21 @@ import pathlib
 import sys
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from chainrule.tracer import core
+
+# Hypothesis profiles, for tests/test_random_programs.py: "random-programs",
+# loaded by default, is a bounded run (derandomized, so every run draws the
+# same programs); "long" draws 10,000 programs:
+#     pytest --hypothesis-profile=long tests/test_random_programs.py
+settings.register_profile(
+    "random-programs", max_examples=800, deadline=None, derandomize=True, database=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                            HealthCheck.data_too_large])
+settings.register_profile("long", parent=settings.get_profile("random-programs"),
+                          max_examples=10_000)
+settings.load_profile("random-programs")
 
 
 def current_trace():

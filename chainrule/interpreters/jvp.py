@@ -26,6 +26,7 @@ import numpy as np
 
 from ..primitives._ad import Zero, instantiate
 from ..tracer.config import config
+from ..tracer.avals import is_float
 from ..tracer.core import bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Var
 from ..tracer.source import derivative_of
@@ -107,12 +108,20 @@ def jvp_walk(ir, tangents, consts=(), primals=()):
 
 def jvp_ir(closed: ClosedIR) -> ClosedIR:
     """The JVP program of ``closed``: inputs ``(*primals, *tangents)``,
-    outputs ``(*primal outputs, *tangent outputs)``, as a new IR."""
-    n = len(closed.ir.invars)
+    outputs ``(*primal outputs, *tangent outputs)``, as a new IR.  Only
+    floating-point values have tangents: an integer or boolean input has
+    none (a symbolic zero, as in ``cr.jvp``) and an integer or boolean
+    output gives none."""
+    ir, n = closed.ir, len(closed.ir.invars)
+    floats = [is_float(a.dtype) for a in closed.in_avals]
 
     def jvp_program(*args):
-        outs, tangents = jvp_walk(closed.ir, args[n:], consts=closed.consts, primals=args[:n])
-        return list(outs) + [instantiate(t) for t in tangents]
+        given = iter(args[n:])
+        tangents = [next(given) if f else Zero(v.aval) for v, f in zip(ir.invars, floats)]
+        outs, touts = jvp_walk(ir, tangents, consts=closed.consts, primals=args[:n])
+        return list(outs) + [instantiate(t) for t, x in zip(touts, ir.outvars)
+                             if is_float(x.aval.dtype)]
 
     example = [np.zeros(a.shape, a.dtype) for a in closed.in_avals]
-    return trace_to_ir(jvp_program, example + example, name="jvp")
+    return trace_to_ir(jvp_program, example + [e for e, f in zip(example, floats) if f],
+                       name="jvp")

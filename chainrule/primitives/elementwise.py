@@ -175,9 +175,12 @@ defjvp(div_p, lambda t, x, y, z: div(t, y),                       # d(x/y) = dx/
 div_p.transpose = _transpose_div
 
 rem_p = binary("rem", np.remainder)           # NumPy's remainder: sign of the divisor
-# x mod y = x - floor(x / y) y: d/dx = 1, d/dy = -floor(x / y)
+# x mod y = x - floor(x / y) y: d/dx = 1, d/dy = -floor(x / y).  floor(x / y)
+# is read off the result as (x - z) / y, an integer up to rounding, so it is
+# rounded to the nearest integer: its floor would be one less wherever the
+# rounding falls below the integer (about 3 % of random points).
 defjvp(rem_p, lambda t, x, y, z: t,
-       lambda t, x, y, z: neg(mul(t, bind(floor_p, div(sub(x, z), y)))))
+       lambda t, x, y, z: neg(mul(t, bind(round_p, div(sub(x, z), y)))))
 
 floor_div_p = binary("floor_div", np.floor_divide)
 defzero(floor_div_p)

@@ -26,9 +26,21 @@ def _reduce_shape(name):
 
 
 def _reducer(name, np_reduce):
+    # the maximum (minimum) of no elements does not exist: like argmax, the
+    # shape rule rejects an empty reduced axis (NumPy's would raise later,
+    # when the program runs)
+    shape_rule = _reduce_shape(name)
+
+    def rule(x, *, axes):
+        out = shape_rule(x, axes=axes)
+        if any(x.shape[a] == 0 for a in axes):
+            raise ShapeError(f"{name} over an empty axis (of shape {x.shape}): the "
+                             f"{name[len('reduce_'):]}imum of no elements does not exist")
+        return out
+
     def impl(x, *, axes):
         return np_reduce(x, axis=axes)
-    return primitive(name, impl, _reduce_shape(name), cost=cost_reduce)
+    return primitive(name, impl, rule, cost=cost_reduce)
 
 
 def _kept_dims(ndim, axes):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tracer.avals import is_float
+from ..tracer.avals import float0, is_float
 from ..tracer.pytree import tree_flatten, tree_unflatten
 from ..tracer.tracebacks import api_boundary
 from .ad import jvp, vjp
@@ -30,10 +30,13 @@ def _float64(tree):
 
 
 def _random_like(tree, rng):
+    """A random direction shaped like ``tree``: float0 for the leaves that
+    are not floating point (their tangent, as ``cr.jvp`` takes it)."""
     leaves, treedef = tree_flatten(tree)
     out = [rng.standard_normal(np.shape(x)) if is_float(np.asarray(x).dtype)
-           else np.zeros(np.shape(x), np.asarray(x).dtype) for x in leaves]
-    return tree_unflatten(treedef, [o[()] if o.ndim == 0 else o for o in out])
+           else np.zeros(np.shape(x), float0) for x in leaves]
+    return tree_unflatten(treedef, [o[()] if o.ndim == 0 and o.dtype != float0 else o
+                                    for o in out])
 
 
 def _axpy(a, x, y):
@@ -51,8 +54,11 @@ def _inner(x, y):
 
 
 def _compare(what, got, expected, atol, rtol, order):
-    got_leaves = [np.asarray(g, np.float64) for g in tree_flatten(got)[0]]
-    exp_leaves = [np.asarray(e, np.float64) for e in tree_flatten(expected)[0]]
+    # (a value without a derivative has a float0 tangent: nothing to compare)
+    pairs = [(g, e) for g, e in zip(tree_flatten(got)[0], tree_flatten(expected)[0])
+             if np.asarray(g).dtype != float0]
+    got_leaves = [np.asarray(g, np.float64) for g, _ in pairs]
+    exp_leaves = [np.asarray(e, np.float64) for _, e in pairs]
     worst = 0.0
     detail = ""
     for g, e in zip(got_leaves, exp_leaves):
@@ -98,6 +104,7 @@ def _check(f, args, order, modes, atol, rtol, eps, rng, level):
     f_minus = f(*_axpy(-eps, v, args))
     fd = tree_unflatten(tree_flatten(f_plus)[1],
                         [(np.asarray(p, np.float64) - np.asarray(m, np.float64)) / (2 * eps)
+                         if is_float(np.asarray(p).dtype) else np.zeros(np.shape(p), float0)
                          for p, m in zip(tree_flatten(f_plus)[0], tree_flatten(f_minus)[0])])
     if "fwd" in modes:
         _compare("forward mode (JVP vs finite differences)", jv, fd, atol, rtol, level)
