@@ -10,6 +10,16 @@ Peers (autograd, PyTorch, JAX) are used when installed (``pip install -e
 """
 from __future__ import annotations
 
+import os
+
+# one core for every implementation's array work, as in the README's tables:
+# BLAS (NumPy, autograd, PyTorch's CPU kernels) and XLA (JAX); set before
+# NumPy loads its BLAS.  (An environment that sets them already wins.)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1")
+
 import argparse
 import datetime
 import gc
