@@ -22,7 +22,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.numpy import _util
-from chainrule.tracer import source
+from chainrule.tracer import avals, source
 from chainrule.transforms import planned_jacobian as pj
 
 N = int(os.environ.get("CHAINRULE_BOUNDED_STATE_N", 20_000))
@@ -50,6 +50,7 @@ def distinct_functions():
 def cache_sizes(long_lived):
     return {"source": len(source._internal_code),
             "resolve": _util._resolve.cache_info().currsize,
+            "avals": len(avals._SHARED_AVALS),
             "jacobian signatures": len(long_lived.plans),
             "jacobian programs": max((len(e.programs) for e in long_lived.plans.values()),
                                      default=0)}
@@ -57,6 +58,7 @@ def cache_sizes(long_lived):
 
 BOUNDS = {"source": source._INTERNAL_CODE_MAX,
           "resolve": _util._RESOLVE_CACHE_SIZE,
+          "avals": avals._SHARED_AVALS_MAX,
           "jacobian signatures": pj._SIGNATURES_PER_FUNCTION,
           "jacobian programs": pj._PROGRAMS_PER_SIGNATURE}
 

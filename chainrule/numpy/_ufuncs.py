@@ -25,7 +25,8 @@ def _check_kwargs(name, kwargs):
 
 
 def _apply(ufunc, prim, args, kwargs, name):
-    _check_kwargs(name, kwargs)
+    if kwargs:
+        _check_kwargs(name, kwargs)
     dtype = kwargs.get("dtype")
     dtypes = loop_dtypes(ufunc, args, name)
     ops = elementwise_operands(name, args, dtypes[:-1])

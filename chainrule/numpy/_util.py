@@ -85,6 +85,9 @@ _WEAK_KIND = {"f": float, "i": int, "c": complex}
 def _dtype_key(x):
     # Python scalars, and tracers of Python-scalar arguments, stay weak (their
     # Python type, not a dtype); bool is never weak
+    if type(x) is Tracer:
+        aval = x._var.aval
+        return _WEAK_KIND.get(aval.dtype.kind, aval.dtype) if aval.weak_type else aval.dtype
     if type(x) in _PY_SCALARS:
         return type(x)
     if isinstance(x, Tracer) and x._var.aval.weak_type:
@@ -99,7 +102,10 @@ def is_weak(x) -> bool:
 def mark_weak(out, args):
     """An elementwise result of only weak operands is weak itself (``s * 2.0``
     for a Python-number argument ``s`` still promotes like a Python number)."""
-    if isinstance(out, Tracer) and all(is_weak(a) for a in args):
+    for a in args:
+        if not is_weak(a):
+            return out
+    if isinstance(out, Tracer):
         aval = out._var.aval
         out._var.aval = ShapedArray(aval.shape, aval.dtype, weak_type=True)
     return out
@@ -128,9 +134,11 @@ def loop_dtypes(ufunc, args, name=None):
 def cast(x, dtype):
     """``x`` as ``dtype``: a ``convert_element_type`` equation for a tracer,
     an eager conversion for a constant."""
-    dtype = np.dtype(dtype)
+    if type(dtype) is not np.dtype and not isinstance(dtype, np.dtype):
+        dtype = np.dtype(dtype)
     if isinstance(x, Tracer):
-        return x if x.dtype == dtype else bind(convert_element_type_p, x, new_dtype=dtype)
+        return x if x._var.aval.dtype == dtype else bind(convert_element_type_p, x,
+                                                          new_dtype=dtype)
     if type(x) in _PY_SCALARS or type(x) is bool:
         return np.asarray(x, dtype)[()]
     if isinstance(x, np.ndarray):   # (np.asarray would silently drop a subclass's meaning)
@@ -169,6 +177,8 @@ def is_scalar_constant(x) -> bool:
 def elementwise_operands(name, args, dtypes):
     """Cast ``args`` to ``dtypes`` and broadcast them to their common shape;
     scalar constants stay 0-d literals."""
+    if len(args) == 1:   # nothing to broadcast
+        return [cast(args[0], dtypes[0])]
     shape = None
     if len(args) > 1:
         shapes = {shape_of(a) for a in args}

@@ -73,11 +73,30 @@ class ShapedArray:
         return f"ShapedArray({self.str_short()})"
 
 
+# Abstract values are never changed once made (a weak one is a new one), so
+# those of concrete values are shared: (shape, dtype) -> ShapedArray.  Bounded:
+# emptied when full (a program meets few shapes; a flood of them just refills).
+_SHARED_AVALS: dict = {}
+_SHARED_AVALS_MAX = 4096
+
+
+def clear_shared_avals() -> None:
+    """Empty the shared abstract values (``cr.clear_caches``)."""
+    _SHARED_AVALS.clear()
+
+
 def aval_of_value(x) -> ShapedArray:
     """The abstract value of a concrete NumPy array, NumPy scalar or Python number."""
     if isinstance(x, np.ndarray) or isinstance(x, np.generic):
-        return ShapedArray(x.shape, x.dtype)
-    return ShapedArray((), np.asarray(x).dtype)
+        key = (x.shape, x.dtype)
+    else:
+        key = ((), np.asarray(x).dtype)
+    aval = _SHARED_AVALS.get(key)
+    if aval is None:
+        if len(_SHARED_AVALS) >= _SHARED_AVALS_MAX:
+            _SHARED_AVALS.clear()
+        aval = _SHARED_AVALS[key] = ShapedArray(*key)
+    return aval
 
 
 def _kind(dtype) -> str:

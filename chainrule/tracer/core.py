@@ -228,10 +228,14 @@ class Trace:
         atoms = []
         values = []
         for x in args:
-            a, v = self.atom(x)
-            atoms.append(a)
-            values.append(v)
-        source = getattr(_hints, "source", None) or user_source_info(2)
+            if type(x) is Tracer and x._trace is self:   # the common case, inline
+                atoms.append(x._var)
+                values.append(x.value)
+            else:
+                a, v = self.atom(x)
+                atoms.append(a)
+                values.append(v)
+        source = _hints.__dict__.get("source") or user_source_info(2)
         try:
             out_aval = prim.shape_rule(*[a.aval for a in atoms], **params)
         except (ShapeError, TypeError, ValueError) as e:
@@ -243,8 +247,9 @@ class Trace:
         if self.on_equation is None:   # (an AD trace's hook consumes its equations)
             self.eqns.append(Equation(prim, atoms, outvars, params, source))
         if not self.concrete:
-            tracers = [Tracer(self, v, None) for v in outvars]
-            return tracers if multiple else tracers[0]
+            if multiple:
+                return [Tracer(self, v, None) for v in outvars]
+            return Tracer(self, outvars[0], None)
         # the values are NumPy arrays or tracers of an enclosing trace; bind
         # computes (or records there) the output values
         try:

@@ -107,7 +107,13 @@ def derivative_of(source_info):
 def user_source_info(skip: int = 1):
     """The ``SourceInfo`` of the innermost frame outside chainrule and NumPy."""
     frame = sys._getframe(skip)
-    while frame is not None and _is_internal(frame.f_code):
+    known = _internal_code   # (the cache read inline: this runs once per traced equation)
+    while frame is not None:
+        internal = known.get(frame.f_code)
+        if internal is None:
+            internal = _is_internal(frame.f_code)
+        if not internal:
+            break
         frame = frame.f_back
     if frame is None:
         return None

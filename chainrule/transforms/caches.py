@@ -6,6 +6,8 @@ Each cache is bounded where it is defined (docs/api.md, "Caches"):
   user's, at most ``_INTERNAL_CODE_MAX`` code objects (emptied when full);
 * ``numpy/_util.py``: NumPy's loop dtypes per ufunc and operand dtypes, an
   LRU cache of ``_RESOLVE_CACHE_SIZE`` entries;
+* ``tracer/avals.py``: the abstract values of concrete values, shared per
+  shape and dtype, at most ``_SHARED_AVALS_MAX`` (emptied when full);
 * ``transforms/planned_jacobian.py``: per ``jacobian(f)``, its plans and
   staged programs (``_SIGNATURES_PER_FUNCTION`` signatures,
   ``_PROGRAMS_PER_SIGNATURE`` programs each, ``_CONSTANT_BYTES`` of
@@ -17,15 +19,17 @@ ufuncs) are not caches: they do not grow with use, and are kept.
 from __future__ import annotations
 
 from ..numpy._util import _resolve
+from ..tracer.avals import clear_shared_avals
 from ..tracer.source import clear_source_cache
 from .planned_jacobian import clear_jacobian_caches
 
 
 def clear_caches() -> None:
     """Empty every cache chainrule keeps: the source-location cache, the
-    dtype-resolution cache, and the plans and staged programs of every
+    dtype-resolution cache, the shared abstract values, and the plans and staged programs of every
     ``cr.jacobian`` function.  Results do not change; the next calls only
     fill the caches again."""
     clear_source_cache()
+    clear_shared_avals()
     _resolve.cache_clear()
     clear_jacobian_caches()
