@@ -19,6 +19,7 @@ from .control import custom_jvp, custom_vjp  # noqa: F401
 from .control import checkpoint, checkpoint_policies, remat  # noqa: F401
 from .interpreters.cost import ir_cost as _ir_cost
 from .interpreters.evaluate import eval_closed as _eval_closed
+from .interpreters import passes  # noqa: F401
 from .tracer import ir as _ir
 from .tracer.avals import ShapedArray, float0  # noqa: F401
 from .tracer.config import config  # noqa: F401

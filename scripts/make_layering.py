@@ -42,7 +42,8 @@ ROOMS = {
 WHAT = {
     "tracer": "the IR and its atoms, tracing, tracers and bind, pytrees, the printer",
     "primitives": "each primitive with its rules side by side, and the vocabulary of rules",
-    "interpreters": "loops over the IR: evaluate, jvp, transpose, batch, chain, cost, draw",
+    "interpreters": "loops over the IR: evaluate, jvp, transpose, batch, chain, cost, draw, "
+                    "optimization passes",
     "numpy": "chainrule.numpy: NumPy's names over bind",
     "scipy": "chainrule.scipy: SciPy's names over chainrule.numpy",
     "control": "structured control flow: primitives holding bodies, whose rules run interpreters",

@@ -95,6 +95,43 @@ def select_outputs(body: ClosedIR, keep) -> ClosedIR:
     return closed.without_dead_code()
 
 
+def passed_through(body: ClosedIR) -> list:
+    """For each output of ``body``, the index of the input it returns
+    unchanged, or None (the ``forwarding`` rules of the primitives holding
+    bodies, read by ``interpreters/passes.py``)."""
+    position = {v: k for k, v in enumerate(body.ir.invars)}
+    return [position.get(v) if type(v) is Var else None for v in body.ir.outvars]
+
+
+def trimmed(body: ClosedIR, keep_outputs):
+    """``body`` returning only the outputs marked in ``keep_outputs``, without
+    the equations nothing then reads (those that may raise or hold bodies
+    stay, for a later dead-code pass to judge), and a list marking the
+    inputs it still reads (the ``prune`` rules of the primitives holding
+    bodies, read by ``interpreters/passes.py``)."""
+    ir = body.ir
+    outvars = [x for x, k in zip(ir.outvars, keep_outputs) if k]
+    live = {x for x in outvars if type(x) is Var}
+    kept = []
+    for eqn in reversed(ir.eqns):
+        if eqn.primitive.may_raise or any(v in live for v in eqn.outvars) or any(
+                isinstance(p, ClosedIR) or (isinstance(p, tuple) and any(
+                    isinstance(q, ClosedIR) for q in p)) for p in eqn.params.values()):
+            kept.append(eqn)
+            live.update(x for x in eqn.inputs if type(x) is Var)
+    kept.reverse()
+    return ClosedIR(IR(ir.constvars, ir.invars, kept, outvars), body.consts), \
+        [v in live for v in ir.invars]
+
+
+def taking(body: ClosedIR, keep_inputs) -> ClosedIR:
+    """``body`` taking only the inputs marked in ``keep_inputs`` (the others
+    are unread)."""
+    ir = body.ir
+    return ClosedIR(IR(ir.constvars, [v for v, k in zip(ir.invars, keep_inputs) if k], ir.eqns,
+                       ir.outvars), body.consts)
+
+
 def types(avals):
     return "(" + ", ".join(a.str_short() for a in avals) + ")"
 

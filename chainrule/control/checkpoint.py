@@ -175,6 +175,20 @@ def _checkpoint_batch(args, dims, *, body, policy):
 checkpoint_p.jvp = _checkpoint_jvp
 checkpoint_p.transpose = _checkpoint_transpose
 checkpoint_p.batch = _checkpoint_batch
+# an output that is an input of the body is that operand
+checkpoint_p.forwarding = lambda *, body, policy: B.passed_through(body)
+
+
+def _checkpoint_prune(used, *, body, policy):
+    # outputs nobody reads are not computed; inputs the body then does not read go
+    new, read = B.trimmed(body, used)
+    if all(used) and all(read):
+        return None
+    return ({"body": B.taking(new, read), "policy": policy},
+            [i for i, r in enumerate(read) if r], [k for k, u in enumerate(used) if u])
+
+
+checkpoint_p.prune = _checkpoint_prune
 
 
 # -- policies: which equations' outputs reverse mode may keep ------------------------------------

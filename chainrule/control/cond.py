@@ -125,6 +125,30 @@ cond_p.transpose = _cond_transpose
 cond_p.batch = _cond_batch
 
 
+def _cond_forwarding(*, branches):
+    # an output every branch takes from the same operand is that operand
+    # (the equation's input after the index)
+    sources = [B.passed_through(b) for b in branches]
+    return [s[0] + 1 if s[0] is not None and all(t == s[0] for t in s) else None
+            for s in zip(*sources)]
+
+
+cond_p.forwarding = _cond_forwarding
+
+
+def _cond_prune(used, *, branches):
+    # outputs nobody reads leave every branch; operands no branch then reads go
+    trims = [B.trimmed(b, used) for b in branches]
+    read = [any(r) for r in zip(*[t[1] for t in trims])]
+    if all(used) and all(read):
+        return None
+    return ({"branches": tuple(B.taking(t[0], read) for t in trims)},
+            [0] + [i + 1 for i, r in enumerate(read) if r], [k for k, u in enumerate(used) if u])
+
+
+cond_p.prune = _cond_prune
+
+
 # -- what users call -------------------------------------------------------------------
 def switch(index, branches, *operands):
     """``branches[index](*operands)``, chosen when the program runs (``index``

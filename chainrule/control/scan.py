@@ -215,6 +215,33 @@ scan_p.transpose = _scan_transpose
 scan_p.batch = _scan_batch
 
 
+def _scan_forwarding(*, body, length, reverse, num_consts, num_carry):
+    # a carry the body returns as it got it is the initial carry; one it sets
+    # to a const is that const (after at least one step); ys are stacked
+    sources = B.passed_through(body)[:num_carry]
+    return [s if s == num_consts + k or (s is not None and s < num_consts and length > 0)
+            else None for k, s in enumerate(sources)] + [None] * (len(body.ir.outvars) - num_carry)
+
+
+scan_p.forwarding = _scan_forwarding
+
+
+def _scan_prune(used, *, body, length, reverse, num_consts, num_carry):
+    # ys nobody reads are not computed; consts and xs the body then does not
+    # read are no operands (every carry stays: the body passes it on)
+    keep = [True] * num_carry + list(used[num_carry:])
+    new, read = B.trimmed(body, keep)
+    read[num_consts:num_consts + num_carry] = [True] * num_carry
+    if all(keep) and all(read):
+        return None
+    params = dict(body=B.taking(new, read), length=length, reverse=reverse,
+                  num_consts=sum(read[:num_consts]), num_carry=num_carry)
+    return params, [i for i, r in enumerate(read) if r], [k for k, u in enumerate(keep) if u]
+
+
+scan_p.prune = _scan_prune
+
+
 # -- what users call -------------------------------------------------------------------------
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``; returns

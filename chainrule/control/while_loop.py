@@ -173,6 +173,16 @@ def _spread(mask, aval):
 
 while_p.jvp = _while_jvp
 while_p.batch = _while_batch
+
+
+def _while_forwarding(*, cond, body, cond_nconsts, body_nconsts):
+    # a carry the body returns as it got it is the initial carry (the loop
+    # may run no step, so a carry set to a const is not that const)
+    return [cond_nconsts + s if s == body_nconsts + k else None
+            for k, s in enumerate(B.passed_through(body))]
+
+
+while_p.forwarding = _while_forwarding
 # no transpose: the number of steps is known only when the loop runs
 while_p.no_transpose_reason = (
     "reverse mode of a while_loop is not supported: its number of steps is known only when "
