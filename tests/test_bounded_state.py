@@ -49,16 +49,20 @@ def distinct_functions():
 
 def cache_sizes(long_lived):
     return {"source": len(source._internal_code),
+            "source lines": len(source._places),
             "resolve": _util._resolve.cache_info().currsize,
             "avals": len(avals._SHARED_AVALS),
+            "shape rule answers": len(avals.SHAPE_RULE_ANSWERS),
             "jacobian signatures": len(long_lived.plans),
             "jacobian programs": max((len(e.programs) for e in long_lived.plans.values()),
                                      default=0)}
 
 
 BOUNDS = {"source": source._INTERNAL_CODE_MAX,
+          "source lines": source._INTERNAL_CODE_MAX,
           "resolve": _util._RESOLVE_CACHE_SIZE,
           "avals": avals._SHARED_AVALS_MAX,
+          "shape rule answers": avals.SHAPE_RULE_ANSWERS_MAX,
           "jacobian signatures": pj._SIGNATURES_PER_FUNCTION,
           "jacobian programs": pj._PROGRAMS_PER_SIGNATURE}
 

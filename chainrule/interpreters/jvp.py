@@ -20,8 +20,6 @@ drivers apply the rules:
 """
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from ..primitives._ad import Zero, instantiate
@@ -47,31 +45,27 @@ def jvp_equation(prim, params, primals_in, tangents_in, out):
 
 class ForwardMode:
     """A concrete trace's ``on_equation`` hook: pushes tangents through each
-    equation as it is recorded.  ``tangents`` maps a var of that trace to its
-    tangent (zeros are not stored)."""
+    equation as it is recorded.  The trace's tracers carry the tangents
+    (``Tracer.tangent``), so a tangent lives as long as the user's tracer."""
 
     def __init__(self):
         # with debug_nans on, the rules run under a source hint marked as the
         # derivative of the equation (``derivative_of``), which its message
         # names; off, the plain hint, at no cost
         self.mark = config.debug_nans
-        # weakly keyed: a tangent lives as long as its variable, which lives
-        # as long as the user's tracer (the AD trace keeps no equations)
-        self.tangents = weakref.WeakKeyDictionary()
 
-    def __call__(self, prim, atoms, primals, outvars, out, params, source):
-        tangents = self.tangents
-        tangents_in = [tangents.get(a) if type(a) is Var else None for a in atoms]
-        if all(t is None for t in tangents_in):
-            return
+    def __call__(self, prim, primals, tangents_in, atoms, out, params, source):
+        """The output tangents (None for a zero one) of one equation, given
+        its input tangents (None for a zero one, not all of them)."""
+        tangents_in = [Zero(a.aval) if t is None else t for a, t in zip(atoms, tangents_in)]
         previous = set_source_hint(derivative_of(source) if self.mark else source)
         try:
-            tangents_out = jvp_equation(prim, params, primals, tangents_in, out)
+            t = prim.jvp(primals, tangents_in, out, **params)
         finally:
             set_source_hint(previous)
-        for v, t in zip(outvars, tangents_out):
-            if type(t) is not Zero:
-                tangents[v] = t
+        if not prim.multiple_results:
+            return [None if type(t) is Zero else t]
+        return [None if type(x) is Zero else x for x in t]
 
 
 def jvp_walk(ir, tangents, consts=(), primals=()):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..primitives import (broadcast_in_dim_p, concatenate_p, convert_element_type_p,
                           expand_dims_p)
-from ..tracer.avals import ShapedArray
+from ..tracer.avals import shared_scalar, weak_aval
 from ..tracer.core import Tracer, bind, plain_array
 from ..tracer.errors import ShapeError
 from ..tracer.source import user_source_info, where
@@ -107,7 +107,7 @@ def mark_weak(out, args):
             return out
     if isinstance(out, Tracer):
         aval = out._var.aval
-        out._var.aval = ShapedArray(aval.shape, aval.dtype, weak_type=True)
+        out._var.aval = weak_aval(aval)
     return out
 
 
@@ -124,7 +124,7 @@ def _resolve(ufunc, keys):
 def loop_dtypes(ufunc, args, name=None):
     """NumPy's (input dtypes..., output dtype) for ``ufunc`` on ``args``."""
     try:
-        return _resolve(ufunc, tuple(_dtype_key(a) for a in args))
+        return _resolve(ufunc, tuple([_dtype_key(a) for a in args]))
     except TypeError as e:  # NumPy's "no loop matching the specified signature"
         raise TypeError(f"numpy.{name or ufunc.__name__} does not support operands of dtype "
                         f"{', '.join(str(dtype_of(a)) for a in args)}: {e}"
@@ -140,7 +140,7 @@ def cast(x, dtype):
         return x if x._var.aval.dtype == dtype else bind(convert_element_type_p, x,
                                                           new_dtype=dtype)
     if type(x) in _PY_SCALARS or type(x) is bool:
-        return np.asarray(x, dtype)[()]
+        return shared_scalar(x, dtype)
     if isinstance(x, np.ndarray):   # (np.asarray would silently drop a subclass's meaning)
         x = plain_array(x, "an operand")
     x = np.asarray(x)
@@ -179,6 +179,21 @@ def elementwise_operands(name, args, dtypes):
     scalar constants stay 0-d literals."""
     if len(args) == 1:   # nothing to broadcast
         return [cast(args[0], dtypes[0])]
+    # the common case, checked first: tracers of one shape and Python numbers
+    # (which stay literals) have nothing to broadcast
+    shape = None
+    for a in args:
+        t = type(a)
+        if t is Tracer:
+            s = a._var.aval.shape
+            if shape is None:
+                shape = s
+            elif s != shape:
+                break
+        elif t not in _PY_SCALARS and t is not bool:
+            break
+    else:
+        return [cast(a, d) for a, d in zip(args, dtypes)]
     shape = None
     if len(args) > 1:
         shapes = {shape_of(a) for a in args}

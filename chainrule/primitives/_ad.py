@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tracer.avals import ShapedArray
+from ..tracer.avals import ShapedArray, shared_scalar
 from ..tracer.core import bind, get_aval
 from ._ops import add, broadcast_in_dim
 
@@ -76,7 +76,10 @@ def add_tangents(a, b):
 
 def scalar(value, like):
     """``value`` as a 0-d constant of ``like``'s dtype (an inline literal)."""
-    return np.asarray(value, get_aval(like).dtype)[()]
+    dtype = get_aval(like).dtype
+    if type(value) in (int, float, bool, complex):
+        return shared_scalar(value, dtype)
+    return np.asarray(value, dtype)[()]
 
 
 def defjvp(prim, *partials):

@@ -4,6 +4,13 @@ An abstract value ("aval") is a shape and a dtype.  Every IR variable carries
 one, every primitive's shape rule maps input avals to output avals, and the
 printer shows them as ``f64[3,4]``.  dtypes are NumPy dtypes and promote the
 NumPy way (NEP 50: Python scalars are weak, NumPy arrays and scalars are not).
+
+Tracing makes an aval, a literal or a constant for every equation, and they
+never change once made, so they are shared instead of made again: one aval
+per (shape, dtype, weak), the answer of a shape rule per primitive and
+operand avals, one NumPy scalar per Python number and dtype, one literal per
+scalar (``atoms.py``).  A chain of a thousand elementwise operations meets
+one or two of each.  Every table is bounded and emptied by ``cr.clear_caches``.
 """
 from __future__ import annotations
 
@@ -74,15 +81,30 @@ class ShapedArray:
 
 
 # Abstract values are never changed once made (a weak one is a new one), so
-# those of concrete values are shared: (shape, dtype) -> ShapedArray.  Bounded:
-# emptied when full (a program meets few shapes; a flood of them just refills).
+# those of concrete values are shared: (shape, dtype) -> ShapedArray, and
+# (shape, dtype, True) -> its weak twin.  Sharing them keeps an aval's id
+# meaningful as a key (``SHAPE_RULE_ANSWERS`` below).  Bounded: emptied when
+# full (a program meets few shapes; a flood of them just refills).
 _SHARED_AVALS: dict = {}
 _SHARED_AVALS_MAX = 4096
 
 
 def clear_shared_avals() -> None:
-    """Empty the shared abstract values (``cr.clear_caches``)."""
+    """Empty the shared abstract values, the shape rules' answers and the
+    shared literals (``cr.clear_caches``)."""
     _SHARED_AVALS.clear()
+    SHAPE_RULE_ANSWERS.clear()
+    SHARED_LITERALS.clear()
+    SHARED_SCALARS.clear()
+
+
+def _shared(key) -> "ShapedArray":
+    aval = _SHARED_AVALS.get(key)
+    if aval is None:
+        if len(_SHARED_AVALS) >= _SHARED_AVALS_MAX:
+            _SHARED_AVALS.clear()
+        aval = _SHARED_AVALS[key] = ShapedArray(*key)
+    return aval
 
 
 def aval_of_value(x) -> ShapedArray:
@@ -92,11 +114,28 @@ def aval_of_value(x) -> ShapedArray:
     else:
         key = ((), np.asarray(x).dtype)
     aval = _SHARED_AVALS.get(key)
-    if aval is None:
+    return aval if aval is not None else _shared(key)
+
+
+def shared_aval(aval: ShapedArray) -> ShapedArray:
+    """The shared aval equal to ``aval`` (weak or not): shape rules' answers
+    are made shared, so a chain of equations meets the same few avals."""
+    key = (aval.shape, aval.dtype, True) if aval.weak_type else (aval.shape, aval.dtype)
+    shared = _SHARED_AVALS.get(key)
+    if shared is None:
         if len(_SHARED_AVALS) >= _SHARED_AVALS_MAX:
             _SHARED_AVALS.clear()
-        aval = _SHARED_AVALS[key] = ShapedArray(*key)
-    return aval
+        shared = _SHARED_AVALS[key] = aval
+    return shared
+
+
+def weak_aval(aval: ShapedArray) -> ShapedArray:
+    """``aval`` marked weak (the value came from Python numbers), shared."""
+    if aval.weak_type:
+        return aval
+    key = (aval.shape, aval.dtype, True)
+    weak = _SHARED_AVALS.get(key)
+    return weak if weak is not None else _shared(key)
 
 
 def _kind(dtype) -> str:
@@ -114,3 +153,33 @@ def is_integer(dtype) -> bool:
 
 def is_bool(dtype) -> bool:
     return _kind(dtype) == "b"
+
+
+# The answers of shape rules: (primitive, id of each operand aval) -> (output
+# aval, operand avals), for primitives without params on one or two operands
+# (``core.infer_avals``).  The operand avals are kept with the answer, so the
+# ids of the key stay theirs.  Bounded like the shared avals.
+SHAPE_RULE_ANSWERS: dict = {}
+SHAPE_RULE_ANSWERS_MAX = 4096
+
+# Literals and the NumPy scalars of Python numbers, shared (``atoms.py``):
+# (type, value) and id(NumPy scalar) -> Literal; (type, value, dtype) -> NumPy
+# scalar.  Neither is ever changed once made.  Bounded like the above.
+SHARED_LITERALS: dict = {}
+SHARED_SCALARS: dict = {}
+_SHARED_SCALARS_MAX = 4096
+
+
+def shared_scalar(x, dtype):
+    """The Python number ``x`` as a NumPy scalar of ``dtype``: one shared
+    object per (type, value, dtype), so that its literal is shared too (see
+    ``atoms.literal_or_none``; not for a NaN or a floating zero)."""
+    key = (type(x), x, dtype)
+    s = SHARED_SCALARS.get(key)
+    if s is None:
+        s = np.asarray(x, dtype)[()]
+        if x == x and (x != 0 or type(x) is int or type(x) is bool):
+            if len(SHARED_SCALARS) >= _SHARED_SCALARS_MAX:
+                SHARED_SCALARS.clear()
+            SHARED_SCALARS[key] = s
+    return s

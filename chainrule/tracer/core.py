@@ -49,11 +49,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import threading
 
 import numpy as np
 
-from .avals import ShapedArray, aval_of_value
+from .avals import (SHAPE_RULE_ANSWERS, SHAPE_RULE_ANSWERS_MAX, ShapedArray, aval_of_value,
+                    shared_aval)
 from .config import config
 from .debug_nans import check_finite
 from .errors import (ConcretizationError, ShapeError, TracerArrayConversionError,
@@ -136,6 +138,67 @@ def bind(prim: Primitive, *args, **params):
     return owner.process(prim, args, params)
 
 
+def compute(prim: Primitive, values, params, source, out_aval):
+    """The output value(s) of an equation that a concrete trace records, from
+    its operands' ``values``: ``bind`` on them, with what the recording
+    trace knows already (the user's line ``source``, the shape rule's
+    answer ``out_aval``) handed on instead of worked out again."""
+    owner = None
+    for x in values:
+        if isinstance(x, Tracer) and (owner is None or x._trace.level > owner.level):
+            owner = x._trace
+    if owner is None:
+        try:
+            out = prim.impl(*values, **params)
+        except Exception as e:   # e.g. a singular matrix: name the user's line
+            note_source(e, prim.name, source)
+            raise
+        if config.debug_nans:
+            check_finite(prim, values, out, source, look_up=True)
+        return out
+    if not owner.active:
+        raise _leak_error(next(x for x in values if isinstance(x, Tracer) and x._trace is owner))
+    try:
+        return owner.process(prim, values, params, source, out_aval)
+    except Exception as e:
+        note_source(e, prim.name, source)
+        raise
+
+
+def infer_avals(prim: Primitive, atoms, params, source):
+    """The output aval(s) of ``prim`` on ``atoms``: its shape rule's answer,
+    or a ``ShapeError`` naming the primitive, the operands and the user's
+    line.  A primitive without params on one or two operands is answered
+    from ``SHAPE_RULE_ANSWERS`` when it met the same operand avals before
+    (avals are immutable and shared, so their ids are the key)."""
+    n = len(atoms)
+    if not params and 0 < n < 3:
+        a = atoms[0].aval
+        key = (prim, id(a)) if n == 1 else (prim, id(a), id(atoms[1].aval))
+        hit = SHAPE_RULE_ANSWERS.get(key)
+        if hit is not None:
+            return hit[0]
+    else:
+        key = None
+    in_avals = [x.aval for x in atoms]
+    try:
+        out_aval = prim.shape_rule(*in_avals, **params)
+    except (ShapeError, TypeError, ValueError) as e:
+        shapes = ", ".join(a.str_short() for a in in_avals)
+        raise ShapeError(f"{one_line(prim.name)} cannot be applied to operands of type "
+                         f"({shapes}): {e}{where(source)}") from None
+    if prim.multiple_results:
+        out_aval = [shared_aval(a) for a in out_aval]
+    else:
+        out_aval = shared_aval(out_aval)
+    if key is not None:
+        if len(SHAPE_RULE_ANSWERS) >= SHAPE_RULE_ANSWERS_MAX:
+            SHAPE_RULE_ANSWERS.clear()
+        # the operand avals are kept with the answer, so their ids stay theirs
+        SHAPE_RULE_ANSWERS[key] = (out_aval, in_avals)
+    return out_aval
+
+
 def set_source_hint(source_info):
     """Record equations under ``source_info`` instead of looking up the
     caller (interpreters re-tracing an equation keep the user's line);
@@ -164,9 +227,13 @@ class Trace:
         # concrete traces: the value of every var, a NumPy value or, when the
         # trace runs inside another one, a tracer of that enclosing trace
         self.values = {} if concrete and on_equation is None else None
-        # or, instead of keeping every value, a callback that sees each
-        # equation with its values as it is recorded (forward mode and
-        # linearization while tracing: only what the rules need is kept)
+        # or, instead of keeping every value, forward mode: each tracer of
+        # the trace carries a tangent (``Tracer.tangent``; None is zero), and
+        # ``on_equation(prim, values, tangents, atoms, out_value, params,
+        # source)`` is called for each equation recorded with a non-zero
+        # input tangent; it returns the output tangents (a list, None for a
+        # zero).  The trace keeps no equations then: only what the rules
+        # keep (the residuals) outlives the user's own references.
         self.on_equation = on_equation
 
     # -- inputs and constants -------------------------------------------
@@ -221,8 +288,13 @@ class Trace:
         stack = _trace_stack.get()
         return len(stack) >= self.level and stack[self.level - 1] is self
 
-    def process(self, prim: Primitive, args, params):
-        if not self.is_current():
+    def process(self, prim: Primitive, args, params, source=None, out_aval=None):
+        """Record ``prim`` applied to ``args`` (some of them tracers of this
+        trace) and return the output tracer(s).  A nested concrete trace that
+        computes its values here passes the equation's ``source`` and the
+        shape rule's ``out_aval``, which it has already worked out."""
+        stack = _trace_stack.get()   # is_current, inline: this runs once per equation
+        if len(stack) < self.level or stack[self.level - 1] is not self:
             raise _foreign_error(next(x for x in args
                                       if isinstance(x, Tracer) and x._trace is self))
         atoms = []
@@ -235,35 +307,60 @@ class Trace:
                 a, v = self.atom(x)
                 atoms.append(a)
                 values.append(v)
-        source = _hints.__dict__.get("source") or user_source_info(2)
-        try:
-            out_aval = prim.shape_rule(*[a.aval for a in atoms], **params)
-        except (ShapeError, TypeError, ValueError) as e:
-            shapes = ", ".join(a.aval.str_short() for a in atoms)
-            raise ShapeError(f"{one_line(prim.name)} cannot be applied to operands of type "
-                             f"({shapes}): {e}{where(source)}") from None
+        if source is None:
+            source = _hints.__dict__.get("source") or user_source_info(2)
+        return self._record(prim, atoms, values, args, params, source, out_aval)
+
+    def _record(self, prim, atoms, values, args, params, source, out_aval):
+        """Record the equation of ``prim`` on ``atoms`` (whose values are
+        ``values``, on a concrete trace; ``args`` are the operands as given)
+        at ``source``.  ``out_aval`` is the shape rule's answer when a
+        nested trace has just computed it for operands of the same avals
+        (None: ask the rule here)."""
+        if out_aval is None:
+            out_aval = infer_avals(prim, atoms, params, source)
         multiple = prim.multiple_results
-        outvars = [Var(a) for a in out_aval] if multiple else [Var(out_aval)]
-        if self.on_equation is None:   # (an AD trace's hook consumes its equations)
+        if multiple:
+            outvars = [Var(a) for a in out_aval]
+        else:
+            outvar = Var(out_aval)
+            outvars = [outvar]
+        hook = self.on_equation
+        if hook is None:   # (an AD trace's hook consumes its equations)
             self.eqns.append(Equation(prim, atoms, outvars, params, source))
         if not self.concrete:
             if multiple:
                 return [Tracer(self, v, None) for v in outvars]
-            return Tracer(self, outvars[0], None)
-        # the values are NumPy arrays or tracers of an enclosing trace; bind
-        # computes (or records there) the output values
-        try:
-            out_value = bind(prim, *values, **params)
-        except Exception as e:
-            note_source(e, prim.name, source)
-            raise
-        out_values = out_value if multiple else [out_value]
-        if self.values is not None:
-            self.values.update(zip(outvars, out_values))
-        if self.on_equation is not None:
-            self.on_equation(prim, atoms, values, outvars, out_value, params, source)
-        tracers = [Tracer(self, v, o) for v, o in zip(outvars, out_values)]
-        return tracers if multiple else tracers[0]
+            return Tracer(self, outvar, None)
+        # the values are NumPy arrays or tracers of an enclosing trace: the
+        # output values are computed by NumPy, or recorded there
+        out_value = compute(prim, values, params, source, out_aval)
+        if hook is None:
+            out_values = out_value if multiple else [out_value]
+            if self.values is not None:
+                self.values.update(zip(outvars, out_values))
+            if multiple:
+                return [Tracer(self, v, o) for v, o in zip(outvars, out_values)]
+            return Tracer(self, outvar, out_value)
+        # forward mode: push the operands' tangents through the equation
+        tangents = [x.tangent if type(x) is Tracer and x._trace is self else None
+                    for x in args]
+        for t in tangents:
+            if t is not None:
+                tangents_out = hook(prim, values, tangents, atoms, out_value, params, source)
+                break
+        else:
+            tangents_out = None
+        if not multiple:
+            tracer = Tracer(self, outvar, out_value)
+            if tangents_out is not None:
+                tracer.tangent = tangents_out[0]
+            return tracer
+        tracers = [Tracer(self, v, o) for v, o in zip(outvars, out_value)]
+        if tangents_out is not None:
+            for tracer, t in zip(tracers, tangents_out):
+                tracer.tangent = t
+        return tracers
 
     # -- finishing ----------------------------------------------------------
     def to_ir(self, outs) -> tuple[IR, list]:
@@ -280,14 +377,58 @@ def new_trace(name: str = "make_ir", concrete: bool = False, on_equation=None):
     stack = _trace_stack.get()
     trace = Trace(name, concrete, level=len(stack) + 1, on_equation=on_equation)
     token = _trace_stack.set(stack + (trace,))
+    _full_collections.pause()
     try:
         yield trace
     finally:
+        _full_collections.resume()
         trace.active = False
         _trace_stack.reset(token)
         # the IR taken from the trace owns the constants now: a tracer that
         # outlives its trace must not keep them (residuals, above all) alive
         trace.const_values, trace._const_ids = [], {}
+
+
+class _FullCollections:
+    """Python's cyclic garbage collector, told to wait with its full
+    collections while traces record.
+
+    A program being recorded is a growing heap of long-lived objects
+    (equations, variables, tracers) that are not garbage.  Each full
+    collection walks every one of them, and the collector runs one each
+    time the heap has grown by a quarter, so for a large program its time
+    grows faster than the program: 10^5 equations spent a third of their
+    time in it.  While any trace is open (in any thread), the threshold of
+    the oldest generation is raised; the young generations are collected
+    as before, so cyclic garbage the traced function makes is still freed
+    young.  When the last trace closes, the threshold is restored (unless
+    someone changed it meanwhile)."""
+
+    PATIENCE = 100   # the oldest generation's threshold, times its usual
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.open = 0          # traces open, in all threads
+        self.saved = None      # the thresholds before the first of them
+        self.raised = None     # the thresholds set while they are open
+
+    def pause(self):
+        with self.lock:
+            self.open += 1
+            if self.open == 1:
+                self.saved = gc.get_threshold()
+                first, second, third = self.saved
+                self.raised = (first, second, third * self.PATIENCE)
+                gc.set_threshold(*self.raised)
+
+    def resume(self):
+        with self.lock:
+            self.open -= 1
+            if self.open == 0 and gc.get_threshold() == self.raised:
+                gc.set_threshold(*self.saved)
+
+
+_full_collections = _FullCollections()
 
 
 def _control_flow_advice(source) -> str:
@@ -329,13 +470,16 @@ class Tracer:
     ``.dtype``) and, on a concrete trace, its NumPy ``value``.
     """
 
-    __slots__ = ("_trace", "_var", "value")
+    __slots__ = ("_trace", "_var", "value", "tangent")
     __array_priority__ = 1000  # NumPy defers binary operators to us
 
     def __init__(self, trace: Trace, var: Var, value=None):
         self._trace = trace
         self._var = var
         self.value = value
+        # on a trace that pushes tangents (``Trace.on_equation``): this
+        # value's tangent, None for a zero one; it lives as long as the tracer
+        self.tangent = None
 
     @property
     def aval(self) -> ShapedArray:
@@ -415,13 +559,12 @@ class Tracer:
 
     def _carries_derivative(self) -> bool:
         """Whether this value depends on what its trace differentiates: it has
-        a non-zero tangent (a trace whose ``on_equation`` hook keeps
-        ``tangents``), or, on a concrete trace that records a program,
-        simply is floating point."""
+        a non-zero tangent (on a trace that pushes tangents, one with an
+        ``on_equation`` hook), or, on a concrete trace that records a
+        program, simply is floating point."""
         if not np.issubdtype(self._var.aval.dtype, np.inexact):
             return False
-        tangents = getattr(self._trace.on_equation, "tangents", None)
-        return tangents is None or self._var in tangents
+        return self._trace.on_equation is None or self.tangent is not None
 
     def __bool__(self):
         return bool(self._concrete("bool() / if / while"))

@@ -7,7 +7,9 @@ Errors and ``pretty(source_info=True)`` point there.
 
 Finding that frame runs once per traced equation, so it is kept cheap: a
 walk up ``sys._getframe`` with a per-code-object cache of "is this ours?",
-bounded (``_INTERNAL_CODE_MAX``) because user code objects come and go.
+and one ``SourceInfo`` per (code object, line) shared by the equations of
+that line, both bounded (``_INTERNAL_CODE_MAX``) because user code objects
+come and go.  A ``SourceInfo`` is never changed once made.
 
 File names, function names and source lines are the user's text: they are
 shown through ``printer.one_line``, so none of them can add a line to the
@@ -32,11 +34,16 @@ _NUMPY_DIR = os.path.dirname(os.path.abspath(numpy.__file__)) + os.sep
 # this many (refilling costs a few string comparisons per code object).
 _INTERNAL_CODE_MAX = 4096
 _internal_code: dict = {}
+# (code object, line number) -> its SourceInfo, shared by every equation
+# traced on that line (a loop's body records many): one object, not one per
+# equation.  Bounded as above.
+_places: dict = {}
 
 
 def clear_source_cache() -> None:
-    """Empty the per-code-object cache (``cr.clear_caches``)."""
+    """Empty the per-code-object caches (``cr.clear_caches``)."""
     _internal_code.clear()
+    _places.clear()
 
 
 def _is_internal(code) -> bool:
@@ -117,8 +124,14 @@ def user_source_info(skip: int = 1):
         frame = frame.f_back
     if frame is None:
         return None
-    code = frame.f_code
-    return SourceInfo(code.co_filename, frame.f_lineno, code.co_name)
+    key = (frame.f_code, frame.f_lineno)
+    info = _places.get(key)
+    if info is None:
+        if len(_places) >= _INTERNAL_CODE_MAX:
+            _places.clear()
+        code = frame.f_code
+        info = _places[key] = SourceInfo(code.co_filename, frame.f_lineno, code.co_name)
+    return info
 
 
 def note_source(error: BaseException, prim_name: str, source_info) -> None:

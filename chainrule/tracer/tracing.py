@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .avals import ShapedArray
+from .avals import ShapedArray, weak_aval
 from .core import Tracer, get_aval, new_trace, plain_array
 from .errors import ShapeError
 from .ir import ClosedIR
@@ -83,7 +83,7 @@ def new_args(tr, flat):
         value = x if isinstance(x, Tracer) else np.asarray(x)
         # a Python number stays "weak" for dtype promotion, as in NumPy
         weak = type(x) in (int, float, complex) or (isinstance(x, Tracer) and x.aval.weak_type)
-        tracers.append(tr.new_arg(ShapedArray(aval.shape, aval.dtype, weak), value))
+        tracers.append(tr.new_arg(weak_aval(aval) if weak else aval, value))
     return tracers
 
 

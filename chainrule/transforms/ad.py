@@ -33,7 +33,7 @@ from ..primitives._ad import Zero, instantiate, zeros
 from ..tracer.aliasing import owned, unshared
 from ..tracer.avals import float0, is_float, short_dtype
 from ..tracer.core import Tracer, get_aval, new_trace
-from ..tracer.ir import ClosedIR, Var
+from ..tracer.ir import ClosedIR
 from ..tracer.pytree import tree_flatten, tree_unflatten
 from ..tracer.tracebacks import api_boundary
 from ..tracer.tracing import check_leaf, flat_outputs, new_args, trace_to_ir
@@ -62,13 +62,13 @@ def _forward(f, args, make_tangents, name):
         in_avals = [t.aval for t in tracers]
         for tracer, t in zip(tracers, make_tangents(in_avals)):
             if type(t) is not Zero:
-                forward.tangents[tracer._var] = t
+                tracer.tangent = t
         out_flat, out_tree = flat_outputs(f(*tree_unflatten(in_tree, tracers)), f, name)
         outs, tangents = [], []
         for x in out_flat:
             atom, value = tr.atom(x)  # also rejects leaked tracers
             outs.append(value)
-            t = forward.tangents.get(atom) if type(atom) is Var else None
+            t = x.tangent if isinstance(x, Tracer) and x._trace is tr else None
             tangents.append(Zero(atom.aval) if t is None else t)
         user_arrays = flat + [c for c in tr.const_values if isinstance(c, np.ndarray)]
     return _Traced(in_tree, out_tree, in_avals, outs, tangents, tr, user_arrays)
