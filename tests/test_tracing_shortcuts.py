@@ -177,3 +177,39 @@ def test_a_threshold_the_user_sets_during_a_trace_is_kept():
         assert gc.get_threshold() == (500, 5, 5)
     finally:
         gc.set_threshold(*before)
+
+
+# -- operators and NumPy's ufuncs go straight to the elementwise machinery ------------------
+def test_operators_ufuncs_and_chainrule_numpy_trace_alike():
+    import chainrule.numpy as cnp
+    from chainrule.numpy import _ufuncs
+
+    def ways(x):
+        return (x * 2.0, 2.0 * x, np.multiply(x, 2.0), cnp.multiply(x, 2.0),
+                x - 1.0, 1.0 - x, np.subtract(1.0, x), x / 4.0, 4.0 / x)
+
+    closed = cr.make_ir(ways)(np.ones(2))
+    assert str(closed).splitlines()[1:-1] == [
+        "    b:f64[2] = mul a 2.0:f64[]", "    c:f64[2] = mul 2.0:f64[] a",
+        "    d:f64[2] = mul a 2.0:f64[]", "    e:f64[2] = mul a 2.0:f64[]",
+        "    f:f64[2] = sub a 1.0:f64[]", "    g:f64[2] = sub 1.0:f64[] a",
+        "    h:f64[2] = sub 1.0:f64[] a", "    i:f64[2] = div a 4.0:f64[]",
+        "    j:f64[2] = div 4.0:f64[] a"]
+    x = np.array([0.5, 2.0])
+    # 2x, 2x, 2x, 2x, x - 1, 1 - x, 1 - x, x / 4, 4 / x
+    expected = [2 * x, 2 * x, 2 * x, 2 * x, x - 1, 1 - x, 1 - x, x / 4, 4 / x]
+    for got, want in zip(closed.eval(x), expected):
+        np.testing.assert_array_equal(got, want)
+    # every ufunc taken straight to _apply binds the primitive its function binds
+    for ufunc, (prim, name) in _ufuncs.DIRECT.items():
+        fn = _ufuncs.UFUNCS[ufunc]
+        assert fn.__name__ == name and f"``{prim.name}``" in fn.__doc__
+    # and an unsupported keyword still raises before anything is recorded
+    def where_kw(x):
+        try:
+            np.sin(x, where=np.array([True, False]))
+        except NotImplementedError as e:
+            assert "where=" in str(e)
+        return x
+
+    assert cr.make_ir(where_kw)(np.ones(2)).eqns == []

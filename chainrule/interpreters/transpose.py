@@ -38,23 +38,23 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
         consts.clear()
     read = env.__getitem__
     linear = set(ir.invars)
-    linear_eqns = []
-    # A residual is freed once the backward walk, which runs the linear
-    # equations in reverse, has transposed the last one reading it: that is
-    # its *first* reader in program order.  residual var -> that position.
-    freed_after = {}
+    # the linear equations, each with which of its inputs are linear and the
+    # residuals to free once it is transposed.  A residual is freed once the
+    # backward walk, which runs the linear equations in reverse, has
+    # transposed the last one reading it: that is its *first* reader in
+    # program order.
+    steps = []
+    seen = set()
     for eqn in ir.eqns:
-        if any(x in linear for x in eqn.inputs):
-            for x in eqn.inputs:
-                if type(x) is Var and x not in linear and x not in freed_after:
-                    freed_after[x] = len(linear_eqns)
+        flags = [x in linear for x in eqn.inputs]
+        if any(flags):
+            first_reads = [x for x, on in zip(eqn.inputs, flags)
+                           if not on and type(x) is Var and x not in seen]
+            seen.update(first_reads)
             linear.update(eqn.outvars)
-            linear_eqns.append(eqn)
+            steps.append((eqn, flags, first_reads))
         else:  # a residual computation inside the linear program: run it now
             write(env, eqn, bind(eqn.primitive, *map(read, eqn.inputs), **eqn.params))
-    release = {}
-    for v, k in freed_after.items():
-        release.setdefault(k, []).append(v)
 
     ct_env = {}
     for v, ct in zip(ir.outvars, cotangents):
@@ -65,32 +65,34 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
     # a derivative (``derivative_of``), which its message names
     mark = config.debug_nans
     try:
-        for k in range(len(linear_eqns) - 1, -1, -1):
-            eqn = linear_eqns[k]
+        for eqn, flags, first_reads in reversed(steps):
             prim = eqn.primitive
-            cts = [ct_env.pop(v, None) for v in eqn.outvars]
-            if any(ct is not None for ct in cts):
+            if prim.multiple_results:
+                cts = [ct_env.pop(v, None) for v in eqn.outvars]
+                ct_out = None if all(ct is None for ct in cts) else \
+                    [Zero(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, cts)]
+            else:
+                ct_out = ct_env.pop(eqn.outvars[0], None)
+            if ct_out is not None:
                 set_source_hint(derivative_of(eqn.source_info) if mark else eqn.source_info)
-                args = [LinearInput(x.aval) if x in linear else read(x) for x in eqn.inputs]
-                if prim.multiple_results:
-                    ct_out = [Zero(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, cts)]
-                else:
-                    ct_out = cts[0]
                 if prim.transpose is None:
                     raise NotImplementedError(
                         prim.no_transpose_reason + where(eqn.source_info)
                         if prim.no_transpose_reason else
                         f"reverse mode: the primitive {one_line(prim.name)} has no transpose "
                         "rule (it is not linear)")
-                for x, ct in zip(eqn.inputs, prim.transpose(ct_out, *args, **eqn.params)):
-                    if ct is None or type(ct) is Zero or x not in linear:
+                args = [LinearInput(x.aval) if on else read(x)
+                        for x, on in zip(eqn.inputs, flags)]
+                for x, on, ct in zip(eqn.inputs, flags, prim.transpose(ct_out, *args,
+                                                                       **eqn.params)):
+                    if not on or ct is None or type(ct) is Zero:
                         continue
                     if get_aval(ct).shape != x.aval.shape:
                         raise AssertionError(f"transpose rule of {one_line(prim.name)} returned a "
                                              f"cotangent of shape {get_aval(ct).shape} for an "
                                              f"input of shape {x.aval.shape}")
                     ct_env[x] = add_tangents(ct_env[x], ct) if x in ct_env else ct
-            for v in release.get(k, ()):
+            for v in first_reads:
                 del env[v]
     finally:
         set_source_hint(previous)

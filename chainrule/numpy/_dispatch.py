@@ -36,6 +36,9 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
                         f"{where(user_source_info())}")
     kwargs.pop("out", None)
     if method == "__call__":
+        direct = _ufuncs.DIRECT.get(ufunc)
+        if direct is not None and len(inputs) == ufunc.nin:   # (one call less)
+            return _ufuncs._apply(ufunc, direct[0], inputs, kwargs, direct[1])
         fn = _ufuncs.UFUNCS.get(ufunc)
         if fn is None:
             raise _not_implemented(f"numpy.{ufunc.__name__}")
@@ -71,12 +74,14 @@ def install_tracer_methods(cnp):
     def binop(fn):
         return (lambda self, other: fn(self, other)), (lambda self, other: fn(other, self))
 
-    for name, fn in [("add", cnp.add), ("sub", cnp.subtract), ("mul", cnp.multiply),
-                     ("truediv", cnp.divide), ("floordiv", cnp.floor_divide),
-                     ("mod", cnp.remainder), ("pow", cnp.power), ("matmul", cnp.matmul),
+    for name, fn in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                     ("truediv", np.divide), ("floordiv", np.floor_divide),
+                     ("mod", np.remainder), ("pow", cnp.power), ("matmul", cnp.matmul),
                      ("and", cnp.bitwise_and), ("or", cnp.bitwise_or),
                      ("xor", cnp.bitwise_xor)]:
-        forward, reflected = binop(fn)
+        # a ufunc that is one primitive goes straight to ``_ufuncs._apply``
+        forward, reflected = (_ufuncs._operator_methods(fn) if fn in _ufuncs.DIRECT
+                              else binop(fn))
         setattr(T, f"__{name}__", forward)
         setattr(T, f"__r{name}__", reflected)
     T.__divmod__ = lambda self, other: (cnp.floor_divide(self, other), cnp.remainder(self, other))

@@ -95,9 +95,9 @@ def defjvp(prim, *partials):
             total = term if total is None else add_tangents(total, term)
         if total is None:
             return Zero(get_aval(out))
-        out_aval = get_aval(out)
-        if get_aval(total).shape != out_aval.shape:  # a scalar operand's tangent
-            total = broadcast_in_dim(total, out_aval.shape, ())
+        shape = get_aval(out).shape
+        if get_aval(total).shape != shape:  # a scalar operand's tangent
+            total = broadcast_in_dim(total, shape, ())
         return total
 
     prim.jvp = rule

@@ -659,6 +659,8 @@ def plain_array(x, what):
 
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer or of a concrete array or number."""
+    if type(x) is Tracer:   # (the common case first: rules ask this often)
+        return x._var.aval
     if isinstance(x, Tracer):
         return x._var.aval
     if isinstance(x, ShapedArray):

@@ -28,15 +28,17 @@ from .printer import one_line
 
 _CHAINRULE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NUMPY_DIR = os.path.dirname(os.path.abspath(numpy.__file__)) + os.sep
-# code object -> whether it is chainrule's or NumPy's.  It holds the code
-# objects it has seen alive, and a program that makes functions on the fly
-# (lambdas in a loop, exec) sees new ones forever: emptied when it reaches
-# this many (refilling costs a few string comparisons per code object).
+# id(code object) -> (the code object, whether it is chainrule's or NumPy's).
+# Keyed by id because hashing a code object hashes its bytecode and
+# constants, every time; the entry holds the code object alive, so its id
+# stays its own.  A program that makes functions on the fly (lambdas in a
+# loop, exec) sees new ones forever: emptied when it reaches this many
+# (refilling costs a few string comparisons per code object).
 _INTERNAL_CODE_MAX = 4096
 _internal_code: dict = {}
-# (code object, line number) -> its SourceInfo, shared by every equation
-# traced on that line (a loop's body records many): one object, not one per
-# equation.  Bounded as above.
+# (id(code object), line number) -> (the code object, its SourceInfo), shared
+# by every equation traced on that line (a loop's body records many): one
+# object, not one per equation.  Bounded as above.
 _places: dict = {}
 
 
@@ -47,17 +49,18 @@ def clear_source_cache() -> None:
 
 
 def _is_internal(code) -> bool:
-    hit = _internal_code.get(code)
-    if hit is None:
-        if len(_internal_code) >= _INTERNAL_CODE_MAX:
-            _internal_code.clear()
-        filename = code.co_filename
-        hit = (filename.startswith(_CHAINRULE_DIR) or filename.startswith(_NUMPY_DIR)
-               or filename.startswith("<frozen "))
-        # the demo and the tests are user code even though they live beside the package
-        if filename.startswith(_CHAINRULE_DIR + "demo"):
-            hit = False
-        _internal_code[code] = hit
+    entry = _internal_code.get(id(code))
+    if entry is not None:
+        return entry[1]
+    if len(_internal_code) >= _INTERNAL_CODE_MAX:
+        _internal_code.clear()
+    filename = code.co_filename
+    hit = (filename.startswith(_CHAINRULE_DIR) or filename.startswith(_NUMPY_DIR)
+           or filename.startswith("<frozen "))
+    # the demo and the tests are user code even though they live beside the package
+    if filename.startswith(_CHAINRULE_DIR + "demo"):
+        hit = False
+    _internal_code[id(code)] = (code, hit)
     return hit
 
 
@@ -116,21 +119,21 @@ def user_source_info(skip: int = 1):
     frame = sys._getframe(skip)
     known = _internal_code   # (the cache read inline: this runs once per traced equation)
     while frame is not None:
-        internal = known.get(frame.f_code)
-        if internal is None:
-            internal = _is_internal(frame.f_code)
-        if not internal:
+        code = frame.f_code
+        entry = known.get(id(code))
+        if not (entry[1] if entry is not None else _is_internal(code)):
             break
         frame = frame.f_back
     if frame is None:
         return None
-    key = (frame.f_code, frame.f_lineno)
-    info = _places.get(key)
-    if info is None:
-        if len(_places) >= _INTERNAL_CODE_MAX:
-            _places.clear()
-        code = frame.f_code
-        info = _places[key] = SourceInfo(code.co_filename, frame.f_lineno, code.co_name)
+    key = (id(code), frame.f_lineno)
+    entry = _places.get(key)
+    if entry is not None:
+        return entry[1]
+    if len(_places) >= _INTERNAL_CODE_MAX:
+        _places.clear()
+    info = SourceInfo(code.co_filename, frame.f_lineno, code.co_name)
+    _places[key] = (code, info)
     return info
 
 
