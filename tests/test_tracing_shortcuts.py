@@ -213,3 +213,22 @@ def test_operators_ufuncs_and_chainrule_numpy_trace_alike():
         return x
 
     assert cr.make_ir(where_kw)(np.ones(2)).eqns == []
+
+
+# -- NumPy's scalar arithmetic for two float64 scalars -------------------------------------
+def test_scalar_arithmetic_gives_the_ufuncs_bits():
+    special = [0.0, -0.0, 1.0, -2.5, 1e308, -1e308, 5e-324, math.inf, -math.inf, math.nan,
+               0.1, 3.0]
+    with np.errstate(all="ignore"):
+        for prim in (P.add_p, P.sub_p, P.mul_p, P.div_p):
+            assert prim.scalar_impl is not None
+            for a in special:
+                for b in special:
+                    x, y = np.float64(a), np.float64(b)
+                    got, want = bind(prim, x, y), prim.impl(x, y)
+                    assert type(got) is np.float64
+                    assert got.tobytes() == want.tobytes() or (np.isnan(got) and np.isnan(want))
+    # other dtypes and arrays take the ufunc: int64 wraps around silently, as NumPy's loop does
+    big = np.int64(2**62)
+    assert bind(P.mul_p, big, np.int64(4)) == np.multiply(big, np.int64(4))
+    assert P.max_p.scalar_impl is None

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..primitives._ad import LinearInput, Zero, add_tangents, instantiate
 from ..tracer.config import config
-from ..tracer.core import bind, get_aval, set_source_hint
+from ..tracer.core import Tracer, bind, get_aval, set_source_hint
 from ..tracer.ir import ClosedIR, Var
 from ..tracer.printer import one_line
 from ..tracer.source import derivative_of, where
@@ -47,11 +47,15 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
     seen = set()
     for eqn in ir.eqns:
         flags = [x in linear for x in eqn.inputs]
-        if any(flags):
+        if True in flags:
             first_reads = [x for x, on in zip(eqn.inputs, flags)
                            if not on and type(x) is Var and x not in seen]
-            seen.update(first_reads)
-            linear.update(eqn.outvars)
+            if first_reads:
+                seen.update(first_reads)
+            if len(eqn.outvars) == 1:
+                linear.add(eqn.outvars[0])
+            else:
+                linear.update(eqn.outvars)
             steps.append((eqn, flags, first_reads))
         else:  # a residual computation inside the linear program: run it now
             write(env, eqn, bind(eqn.primitive, *map(read, eqn.inputs), **eqn.params))
@@ -87,7 +91,8 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
                                                                        **eqn.params)):
                     if not on or ct is None or type(ct) is Zero:
                         continue
-                    if get_aval(ct).shape != x.aval.shape:
+                    if (ct._var.aval if type(ct) is Tracer else get_aval(ct)).shape \
+                            != x.aval.shape:
                         raise AssertionError(f"transpose rule of {one_line(prim.name)} returned a "
                                              f"cotangent of shape {get_aval(ct).shape} for an "
                                              f"input of shape {x.aval.shape}")

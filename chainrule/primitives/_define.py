@@ -9,6 +9,8 @@ primitive sees them.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..tracer.avals import ShapedArray, is_float, short_dtype
@@ -88,12 +90,20 @@ def binary_shape(name, x, y, out_dtype=None):
     return ShapedArray(shape, x.dtype if out_dtype is None else out_dtype)
 
 
+# the ufuncs whose Python operator on two NumPy float64 scalars gives the same
+# bits (IEEE arithmetic, correctly rounded both ways): ``Primitive.scalar_impl``
+_SCALAR_OPERATORS = {np.add: operator.add, np.subtract: operator.sub,
+                     np.multiply: operator.mul, np.divide: operator.truediv}
+
+
 def binary(name: str, impl, out_dtype=None, float_only: bool = False) -> Primitive:
     def rule(x, y):
         if float_only and not is_float(x.dtype):
             raise ShapeError(f"{name} needs floating-point operands, got {x.str_short()}")
         return binary_shape(name, x, y, out_dtype)
-    return elementwise(primitive(name, impl, rule, cost=cost_elementwise))
+    p = elementwise(primitive(name, impl, rule, cost=cost_elementwise))
+    p.scalar_impl = _SCALAR_OPERATORS.get(impl)
+    return p
 
 
 def check_axes(name, axes, ndim):

@@ -89,10 +89,19 @@ _SHARED_AVALS: dict = {}
 _SHARED_AVALS_MAX = 4096
 
 
+# the type of a NumPy scalar (or a Python float, bool or complex) -> its
+# shared aval: the dtype of these types is the type's own
+_SCALAR_AVALS: dict = {}
+_SCALAR_TYPES = frozenset([float, bool, complex, np.float64, np.float32, np.float16,
+                           np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32,
+                           np.uint16, np.uint8, np.bool_, np.complex128, np.complex64])
+
+
 def clear_shared_avals() -> None:
     """Empty the shared abstract values, the shape rules' answers and the
     shared literals (``cr.clear_caches``)."""
     _SHARED_AVALS.clear()
+    _SCALAR_AVALS.clear()
     SHAPE_RULE_ANSWERS.clear()
     SHARED_LITERALS.clear()
     SHARED_SCALARS.clear()
@@ -103,18 +112,26 @@ def _shared(key) -> "ShapedArray":
     if aval is None:
         if len(_SHARED_AVALS) >= _SHARED_AVALS_MAX:
             _SHARED_AVALS.clear()
+            _SCALAR_AVALS.clear()
         aval = _SHARED_AVALS[key] = ShapedArray(*key)
     return aval
 
 
 def aval_of_value(x) -> ShapedArray:
     """The abstract value of a concrete NumPy array, NumPy scalar or Python number."""
-    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
+    aval = _SCALAR_AVALS.get(type(x))   # (a scalar: found by its type alone)
+    if aval is not None:
+        return aval
+    if isinstance(x, (np.ndarray, np.generic)):
         key = (x.shape, x.dtype)
     else:
         key = ((), np.asarray(x).dtype)
     aval = _SHARED_AVALS.get(key)
-    return aval if aval is not None else _shared(key)
+    if aval is None:
+        aval = _shared(key)
+    if type(x) in _SCALAR_TYPES:
+        _SCALAR_AVALS[type(x)] = aval
+    return aval
 
 
 def shared_aval(aval: ShapedArray) -> ShapedArray:

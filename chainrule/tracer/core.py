@@ -89,6 +89,11 @@ class Primitive:
         self.no_forward_reason = None
         self.batch = None
         self.fold_identity = None   # optional: see interpreters/batch.py
+        # optional: the same operation as ``impl`` on two NumPy float64
+        # scalars, through Python's operator (NumPy's scalar arithmetic, bit
+        # for bit the ufunc's answer at a twentieth of a ufunc call's cost);
+        # ``bind`` takes it when computing on exactly two such scalars
+        self.scalar_impl = None
         # its implementation raises on some values (a singular or not
         # positive-definite matrix): dead code elimination keeps it, so a
         # check the user wrote still runs
@@ -126,7 +131,10 @@ def bind(prim: Primitive, *args, **params):
             owner = x._trace
     if owner is None:
         try:
-            out = prim.impl(*args, **params)
+            if prim.scalar_impl is not None and _two_float64(args):
+                out = prim.scalar_impl(*args)
+            else:
+                out = prim.impl(*args, **params)
         except Exception as e:   # e.g. a singular matrix: name the user's line
             note_source(e, prim.name, getattr(_hints, "source", None) or user_source_info(2))
             raise
@@ -136,6 +144,10 @@ def bind(prim: Primitive, *args, **params):
     if not owner.active:
         raise _leak_error(next(x for x in args if isinstance(x, Tracer) and x._trace is owner))
     return owner.process(prim, args, params)
+
+
+def _two_float64(args) -> bool:
+    return len(args) == 2 and type(args[0]) is np.float64 and type(args[1]) is np.float64
 
 
 def compute(prim: Primitive, values, params, source, out_aval):
@@ -149,7 +161,10 @@ def compute(prim: Primitive, values, params, source, out_aval):
             owner = x._trace
     if owner is None:
         try:
-            out = prim.impl(*values, **params)
+            if prim.scalar_impl is not None and _two_float64(values):
+                out = prim.scalar_impl(*values)
+            else:
+                out = prim.impl(*values, **params)
         except Exception as e:   # e.g. a singular matrix: name the user's line
             note_source(e, prim.name, source)
             raise
@@ -292,31 +307,30 @@ class Trace:
         """Record ``prim`` applied to ``args`` (some of them tracers of this
         trace) and return the output tracer(s).  A nested concrete trace that
         computes its values here passes the equation's ``source`` and the
-        shape rule's ``out_aval``, which it has already worked out."""
-        stack = _trace_stack.get()   # is_current, inline: this runs once per equation
+        shape rule's answer ``out_aval``, which it has already worked out.
+        (This runs once per equation: the common cases are written inline.)"""
+        stack = _trace_stack.get()   # is_current
         if len(stack) < self.level or stack[self.level - 1] is not self:
             raise _foreign_error(next(x for x in args
                                       if isinstance(x, Tracer) and x._trace is self))
         atoms = []
-        values = []
-        for x in args:
-            if type(x) is Tracer and x._trace is self:   # the common case, inline
-                atoms.append(x._var)
-                values.append(x.value)
-            else:
-                a, v = self.atom(x)
-                atoms.append(a)
-                values.append(v)
+        if self.concrete:
+            values = []
+            for x in args:
+                if type(x) is Tracer and x._trace is self:
+                    atoms.append(x._var)
+                    values.append(x.value)
+                else:
+                    a, v = self.atom(x)
+                    atoms.append(a)
+                    values.append(v)
+        else:
+            values = None
+            for x in args:
+                atoms.append(x._var if type(x) is Tracer and x._trace is self
+                             else self.atom(x)[0])
         if source is None:
             source = _hints.__dict__.get("source") or user_source_info(2)
-        return self._record(prim, atoms, values, args, params, source, out_aval)
-
-    def _record(self, prim, atoms, values, args, params, source, out_aval):
-        """Record the equation of ``prim`` on ``atoms`` (whose values are
-        ``values``, on a concrete trace; ``args`` are the operands as given)
-        at ``source``.  ``out_aval`` is the shape rule's answer when a
-        nested trace has just computed it for operands of the same avals
-        (None: ask the rule here)."""
         if out_aval is None:
             out_aval = infer_avals(prim, atoms, params, source)
         multiple = prim.multiple_results
@@ -328,7 +342,7 @@ class Trace:
         hook = self.on_equation
         if hook is None:   # (an AD trace's hook consumes its equations)
             self.eqns.append(Equation(prim, atoms, outvars, params, source))
-        if not self.concrete:
+        if values is None:   # an abstract trace
             if multiple:
                 return [Tracer(self, v, None) for v in outvars]
             return Tracer(self, outvar, None)
