@@ -103,7 +103,8 @@ def mark_weak(out, args):
     """An elementwise result of only weak operands is weak itself (``s * 2.0``
     for a Python-number argument ``s`` still promotes like a Python number)."""
     for a in args:
-        if not is_weak(a):
+        if not (type(a) in _PY_SCALARS or (type(a) is Tracer and a._var.aval.weak_type)
+                or is_weak(a)):
             return out
     if isinstance(out, Tracer):
         aval = out._var.aval
@@ -123,8 +124,17 @@ def _resolve(ufunc, keys):
 
 def loop_dtypes(ufunc, args, name=None):
     """NumPy's (input dtypes..., output dtype) for ``ufunc`` on ``args``."""
+    keys = []
+    for a in args:   # (_dtype_key, with its two common cases inline)
+        t = type(a)
+        if t is Tracer and not a._var.aval.weak_type:
+            keys.append(a._var.aval.dtype)
+        elif t in _PY_SCALARS:
+            keys.append(t)
+        else:
+            keys.append(_dtype_key(a))
     try:
-        return _resolve(ufunc, tuple([_dtype_key(a) for a in args]))
+        return _resolve(ufunc, tuple(keys))
     except TypeError as e:  # NumPy's "no loop matching the specified signature"
         raise TypeError(f"numpy.{name or ufunc.__name__} does not support operands of dtype "
                         f"{', '.join(str(dtype_of(a)) for a in args)}: {e}"
@@ -180,7 +190,7 @@ def elementwise_operands(name, args, dtypes):
     if len(args) == 1:   # nothing to broadcast
         return [cast(args[0], dtypes[0])]
     # the common case, checked first: tracers of one shape and Python numbers
-    # (which stay literals) have nothing to broadcast
+    # (which stay literals) have nothing to broadcast; they are cast inline
     shape = None
     for a in args:
         t = type(a)
@@ -193,7 +203,15 @@ def elementwise_operands(name, args, dtypes):
         elif t not in _PY_SCALARS and t is not bool:
             break
     else:
-        return [cast(a, d) for a, d in zip(args, dtypes)]
+        out = []
+        for a, d in zip(args, dtypes):
+            if type(a) is not Tracer:
+                out.append(shared_scalar(a, d))
+            elif a._var.aval.dtype == d:
+                out.append(a)
+            else:
+                out.append(cast(a, d))
+        return out
     shape = None
     if len(args) > 1:
         shapes = {shape_of(a) for a in args}
