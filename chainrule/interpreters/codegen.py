@@ -159,7 +159,7 @@ class Module:
 
     def __init__(self, namespace, filename):
         self.namespace, self.filename = namespace, filename
-        self.globals = {"__builtins__": {}, "__name__": "chainrule.jit", "_ns": namespace,
+        self.globals = {"__builtins__": {}, "__name__": filename, "_ns": namespace,
                         "_int": int, "_range": range, "_Exception": Exception,
                         "_unshared": unshared, "_copy": copy_result, "_owned": owned_buffer}
         self.prologue, self.fns, self.bound = [], {}, {}
