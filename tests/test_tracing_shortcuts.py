@@ -232,3 +232,33 @@ def test_scalar_arithmetic_gives_the_ufuncs_bits():
     big = np.int64(2**62)
     assert bind(P.mul_p, big, np.int64(4)) == np.multiply(big, np.int64(4))
     assert P.max_p.scalar_impl is None
+
+
+def test_a_replaced_shape_rule_is_asked_again():
+    twice_p = cr.Primitive("twice")
+    twice_p.impl = lambda x: np.concatenate([x, x])
+    twice_p.shape_rule = lambda x: avals.ShapedArray((2 * x.shape[0],), x.dtype)
+    assert cr.make_ir(lambda x: bind(twice_p, x))(np.ones(3)).out_avals[0].shape == (6,)
+    twice_p.shape_rule = lambda x: avals.ShapedArray((x.shape[0],), x.dtype)   # now "once"
+    assert cr.make_ir(lambda x: bind(twice_p, x))(np.ones(3)).out_avals[0].shape == (3,)
+
+
+def test_a_linear_equation_reading_one_residual_twice_transposes():
+    # a custom_vjp function whose residuals are one array twice: the linear
+    # program's equation of its backward rule reads that residual as two operands
+    @cr.custom_vjp
+    def f(x):
+        return np.sin(x)
+
+    def f_fwd(x):
+        c = np.cos(x)
+        return np.sin(x), (c, c)
+
+    def f_bwd(res, g):
+        c1, c2 = res
+        return (g * (c1 + c2) / 2,)
+
+    f.defvjp(f_fwd, f_bwd)
+    x = np.array([0.3, 1.2])
+    # d/dx sum(sin(x) * 2) = 2 cos(x): the residual freed once, after its last use
+    np.testing.assert_allclose(cr.grad(lambda x: np.sum(f(x) * 2.0))(x), 2 * np.cos(x))

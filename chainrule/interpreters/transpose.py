@@ -48,10 +48,11 @@ def backward_pass(ir, consts, cotangents, release_consts=False):
     for eqn in ir.eqns:
         flags = [x in linear for x in eqn.inputs]
         if True in flags:
-            first_reads = [x for x, on in zip(eqn.inputs, flags)
-                           if not on and type(x) is Var and x not in seen]
-            if first_reads:
-                seen.update(first_reads)
+            first_reads = []
+            for x, on in zip(eqn.inputs, flags):
+                if not on and type(x) is Var and x not in seen:
+                    seen.add(x)   # (an equation may read a residual twice)
+                    first_reads.append(x)
             if len(eqn.outvars) == 1:
                 linear.add(eqn.outvars[0])
             else:

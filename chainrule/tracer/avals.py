@@ -172,8 +172,8 @@ def is_bool(dtype) -> bool:
     return _kind(dtype) == "b"
 
 
-# The answers of shape rules: (primitive, id of each operand aval) -> (output
-# aval, operand avals), for primitives without params on one or two operands
+# The answers of shape rules: (shape rule, id of each operand aval) -> (output
+# aval(s), operand avals), for primitives without params on one or two operands
 # (``core.infer_avals``).  The operand avals are kept with the answer, so the
 # ids of the key stay theirs.  Bounded like the shared avals.
 SHAPE_RULE_ANSWERS: dict = {}

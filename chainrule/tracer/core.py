@@ -49,13 +49,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import gc
 import threading
 
 import numpy as np
 
 from .avals import (SHAPE_RULE_ANSWERS, SHAPE_RULE_ANSWERS_MAX, ShapedArray, aval_of_value,
                     shared_aval)
+from . import collector
 from .config import config
 from .debug_nans import check_finite
 from .errors import (ConcretizationError, ShapeError, TracerArrayConversionError,
@@ -184,12 +184,14 @@ def infer_avals(prim: Primitive, atoms, params, source):
     """The output aval(s) of ``prim`` on ``atoms``: its shape rule's answer,
     or a ``ShapeError`` naming the primitive, the operands and the user's
     line.  A primitive without params on one or two operands is answered
-    from ``SHAPE_RULE_ANSWERS`` when it met the same operand avals before
-    (avals are immutable and shared, so their ids are the key)."""
+    from ``SHAPE_RULE_ANSWERS`` when its rule met the same operand avals
+    before (avals are immutable and shared, so their ids are the key; the
+    rule itself, not the primitive, so that a rule replaced is asked anew)."""
     n = len(atoms)
+    rule = prim.shape_rule
     if not params and 0 < n < 3:
         a = atoms[0].aval
-        key = (prim, id(a)) if n == 1 else (prim, id(a), id(atoms[1].aval))
+        key = (rule, id(a)) if n == 1 else (rule, id(a), id(atoms[1].aval))
         hit = SHAPE_RULE_ANSWERS.get(key)
         if hit is not None:
             return hit[0]
@@ -197,13 +199,13 @@ def infer_avals(prim: Primitive, atoms, params, source):
         key = None
     in_avals = [x.aval for x in atoms]
     try:
-        out_aval = prim.shape_rule(*in_avals, **params)
+        out_aval = rule(*in_avals, **params)
     except (ShapeError, TypeError, ValueError) as e:
         shapes = ", ".join(a.str_short() for a in in_avals)
         raise ShapeError(f"{one_line(prim.name)} cannot be applied to operands of type "
                          f"({shapes}): {e}{where(source)}") from None
     if prim.multiple_results:
-        out_aval = [shared_aval(a) for a in out_aval]
+        out_aval = tuple([shared_aval(a) for a in out_aval])
     else:
         out_aval = shared_aval(out_aval)
     if key is not None:
@@ -391,58 +393,16 @@ def new_trace(name: str = "make_ir", concrete: bool = False, on_equation=None):
     stack = _trace_stack.get()
     trace = Trace(name, concrete, level=len(stack) + 1, on_equation=on_equation)
     token = _trace_stack.set(stack + (trace,))
-    _full_collections.pause()
+    collector.pause()
     try:
         yield trace
     finally:
-        _full_collections.resume()
+        collector.resume()
         trace.active = False
         _trace_stack.reset(token)
         # the IR taken from the trace owns the constants now: a tracer that
         # outlives its trace must not keep them (residuals, above all) alive
         trace.const_values, trace._const_ids = [], {}
-
-
-class _FullCollections:
-    """Python's cyclic garbage collector, told to wait with its full
-    collections while traces record.
-
-    A program being recorded is a growing heap of long-lived objects
-    (equations, variables, tracers) that are not garbage.  Each full
-    collection walks every one of them, and the collector runs one each
-    time the heap has grown by a quarter, so for a large program its time
-    grows faster than the program: 10^5 equations spent a third of their
-    time in it.  While any trace is open (in any thread), the threshold of
-    the oldest generation is raised; the young generations are collected
-    as before, so cyclic garbage the traced function makes is still freed
-    young.  When the last trace closes, the threshold is restored (unless
-    someone changed it meanwhile)."""
-
-    PATIENCE = 100   # the oldest generation's threshold, times its usual
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.open = 0          # traces open, in all threads
-        self.saved = None      # the thresholds before the first of them
-        self.raised = None     # the thresholds set while they are open
-
-    def pause(self):
-        with self.lock:
-            self.open += 1
-            if self.open == 1:
-                self.saved = gc.get_threshold()
-                first, second, third = self.saved
-                self.raised = (first, second, third * self.PATIENCE)
-                gc.set_threshold(*self.raised)
-
-    def resume(self):
-        with self.lock:
-            self.open -= 1
-            if self.open == 0 and gc.get_threshold() == self.raised:
-                gc.set_threshold(*self.saved)
-
-
-_full_collections = _FullCollections()
 
 
 def _control_flow_advice(source) -> str:
