@@ -147,6 +147,11 @@ class Report:
         """The name of the benchmark running."""
         return self._bench
 
+    @property
+    def current_section(self) -> str:
+        """The title of the section being measured."""
+        return self._section
+
     def benchmark(self, name: str):
         self._bench = name
         self.out(f"\n== {name} ==")

@@ -39,6 +39,7 @@ import chainrule as cr
 SIZES = (1_000, 10_000, 100_000)
 X = np.linspace(0.0, 1.0, 8)
 JAX_GRAD_MAX_N = 10_000  # un-jitted jax.grad dispatches op by op: ~0.2 ms an equation
+JAX_JIT_FIRST_MAX_N = 10_000  # jax.jit's first call: ~14 s at 10k equations
 
 
 def run(report):
@@ -127,6 +128,15 @@ def _gradient(report, n):
     _check(np.allclose(grad(x), expected, rtol=1e-12, atol=0),
            f"cr.grad of chain({n}) differs from the hand-written gradient")
     report.measure("chainrule grad", lambda: grad(x))
+    report.measure("chainrule make_ir(grad)", lambda: cr.make_ir(grad)(x))
+    if hasattr(cr, "jit"):
+        # the first call of a new jitted function: trace, transform, optimize, compile, run
+        report.measure("chainrule jit(grad) first call", lambda: cr.jit(cr.grad(loss))(x),
+                       repeat=3)
+        jitted = cr.jit(grad)
+        _check(np.allclose(jitted(x), expected, rtol=1e-12, atol=0),
+               f"cr.jit(cr.grad) of chain({n}) differs from the hand-written gradient")
+        report.measure("chainrule jit(grad) compiled", lambda: jitted(x))
 
     def autograd_rows(autograd):
         import autograd.numpy as anp
@@ -148,6 +158,10 @@ def _gradient(report, n):
         _check(np.allclose(np.asarray(gj(xj)), expected, rtol=1e-12, atol=0),
                "jax's gradient differs from the hand-written one")
         report.measure("jax grad (not jitted)", lambda: gj(xj).block_until_ready())
+        if n <= JAX_JIT_FIRST_MAX_N:   # XLA's compile time grows faster than linearly
+            report.measure("jax.jit(grad) first call", lambda: jax.jit(
+                jax.grad(lambda x: jnp.sum(chain(n, jnp.sin)(x))))(xj).block_until_ready(),
+                repeat=1)
 
     def torch_rows(torch):
         ft = chain(n, torch.sin)

@@ -31,7 +31,7 @@ from .tracer.ir import IR, ClosedIR, Equation, Literal, Var  # noqa: F401
 from .tracer.pytree import (register_pytree_node, tree_flatten, tree_leaves,  # noqa: F401
                             tree_map, tree_structure, tree_unflatten)
 from .transforms import (GradientCheckError, JacobianPlan, check_grads, grad,  # noqa: F401
-                         hessian, jacfwd, jacobian, jacobian_plan, jacrev, jvp,
+                         hessian, jacfwd, jacobian, jacobian_plan, jacrev, jit, jvp,
                          linear_transpose, linearize, make_ir, stop_gradient, value_and_grad,
                          vjp, vmap)
 from .transforms.caches import clear_caches  # noqa: F401

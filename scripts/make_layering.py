@@ -43,11 +43,12 @@ WHAT = {
     "tracer": "the IR and its atoms, tracing, tracers and bind, pytrees, the printer",
     "primitives": "each primitive with its rules side by side, and the vocabulary of rules",
     "interpreters": "loops over the IR: evaluate, jvp, transpose, batch, chain, cost, draw, "
-                    "optimization passes",
+                    "optimization passes, codegen (the compiler to Python source)",
     "numpy": "chainrule.numpy: NumPy's names over bind",
     "scipy": "chainrule.scipy: SciPy's names over chainrule.numpy",
     "control": "structured control flow: primitives holding bodies, whose rules run interpreters",
-    "transforms": "what users call: make_ir, grad, vjp, jvp, vmap, jacobians, check_grads, views",
+    "transforms": "what users call: make_ir, grad, vjp, jvp, vmap, jacobians, jit, check_grads, "
+                  "views",
     "package": "chainrule/__init__.py (wires ClosedIR.eval, .cost, .draw) and the demo",
 }
 

@@ -235,10 +235,10 @@ def test_every_public_name_is_documented():
 # -- the checker itself ------------------------------------------------------------------
 def test_the_checker_finds_wrong_references():
     text = ("cr.grad and chainrule.numpy.linalg.norm exist; cr.make_ir(f)(x).draw() is fine;\n"
-            "cr.jit does not, nor chainrule.numpy.linalg.nrom,\n"
-            "nor cnp.sinn, nor chainrule.scipy.special.nope; descr.jit is no reference")
+            "cr.pmap does not, nor chainrule.numpy.linalg.nrom,\n"
+            "nor cnp.sinn, nor chainrule.scipy.special.nope; descr.pmap is no reference")
     found = missing([(lambda line: f"line {line}", text)])
-    assert found == [("line 2", "cr.jit"), ("line 2", "chainrule.numpy.linalg.nrom"),
+    assert found == [("line 2", "cr.pmap"), ("line 2", "chainrule.numpy.linalg.nrom"),
                      ("line 3", "cnp.sinn"), ("line 3", "chainrule.scipy.special.nope")]
     assert missing([(str, "import numpy as cnp; cnp.sinn")],
                    with_cnp=cnp_is_chainrule_numpy("import numpy as cnp")) == []
@@ -255,11 +255,11 @@ def test_the_checker_reads_strings_and_fstrings(tmp_path):
 
 
 def test_planned_checks_catch_a_name_that_exists():
-    page = ("intro `cr.grad`\n## Planned\n\n- `jit(f)` and `grad` with `holomorphic=True`,\n"
+    page = ("intro `cr.grad`\n## Planned\n\n- `pmap(f)` and `grad` with `holomorphic=True`,\n"
             "  `switch(index,\n  branches)` and `.lower()`\n")
     before, planned = split_planned(page)
     names = [name for _, name in backticked_names(planned)]
-    assert names == ["jit", "grad", "holomorphic", "switch", "lower"]
+    assert names == ["pmap", "grad", "holomorphic", "switch", "lower"]
     assert [n for n in names if resolves(n.split("."))] == ["grad", "switch"]
     assert [n for _, n in backticked_names(planned, features_only=True)] == \
-        ["jit", "grad", "switch"]
+        ["pmap", "grad", "switch"]

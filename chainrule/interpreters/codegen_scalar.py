@@ -318,6 +318,8 @@ def _plan(closed):
         else:
             lines.append((out, template, operands))
         kinds[out] = _kind_of_result(eqn.primitive, kinds, eqn.inputs[0])
+    if any(_letter(x.aval) is None for x in ir.outvars):   # e.g. a float0 literal
+        return None
     return alias, lines, kinds, consts
 
 

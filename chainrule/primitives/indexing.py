@@ -232,6 +232,7 @@ normalize_index_p = primitive("normalize_index", _normalize_index_impl, _normali
                               cost=cost_elementwise)
 defzero(normalize_index_p)   # integer in, integer out
 normalize_index_p.batch = _normalize_index_batch
+normalize_index_p.may_raise = True   # an index out of bounds: dead code elimination keeps the check
 
 
 # -- batching: with unbatched indices the batch is one more leading axis;
