@@ -82,10 +82,14 @@ def _read_all(inputs, subst):
 
 
 def _renamed(eqn, subst):
-    inputs, changed = _read_all(eqn.inputs, subst)
-    if not changed:
-        return eqn
-    return Equation(eqn.primitive, inputs, eqn.outvars, eqn.params, eqn.source_info)
+    """``eqn`` reading its substituted atoms (itself when none is)."""
+    if subst:      # (a loop, not any(): this runs once per equation of every pass)
+        for x in eqn.inputs:
+            if x in subst:
+                get = subst.get
+                return Equation(eqn.primitive, [get(y, y) for y in eqn.inputs], eqn.outvars,
+                                eqn.params, eqn.source_info)
+    return eqn
 
 
 def _known_consts(ir, consts):
@@ -218,9 +222,11 @@ def _cse_level(ir, consts, ctx):
         if getattr(eqn.primitive, "effectful", False):   # (none today: a hook for randomness)
             eqns.append(eqn)
             continue
-        key = (eqn.primitive, tuple(map(_atom_key, eqn.inputs)),
-               tuple(sorted((k, _value_key(v)) for k, v in eqn.params.items())),
-               tuple(v.aval.weak_type for v in eqn.outvars))
+        params = eqn.params
+        key = (eqn.primitive, tuple([x if type(x) is not Literal else _atom_key(x)
+                                     for x in eqn.inputs]),
+               tuple(sorted([(k, _value_key(v)) for k, v in params.items()])) if params else (),
+               tuple([v.aval.weak_type for v in eqn.outvars]))
         earlier = seen.get(key)
         if earlier is None:
             seen[key] = eqn
@@ -379,20 +385,28 @@ DEFAULT_PIPELINE = (forward, simplify, fold, cse, dce)
 
 def optimize(p, pipeline=None):
     """``p`` through ``pipeline`` (a sequence of passes; ``DEFAULT_PIPELINE``
-    when None), repeated until a round changes nothing, at most
-    ``MAX_ROUNDS`` rounds.  The result passes ``check()``."""
+    when None), in turn, until every other pass has run without a change
+    on what the last changing pass made, at most ``MAX_ROUNDS`` rounds.
+    The result passes ``check()``."""
     _check_program(p, "optimize")
     pipeline = DEFAULT_PIPELINE if pipeline is None else tuple(pipeline)
-    for _ in range(MAX_ROUNDS):
-        changed = False
-        for one in pipeline:
-            level = _LEVELS.get(one)
-            if level is None:          # a pass of the caller's: run it as it is
-                p = one(p)
-                continue
+    # a fixed point: each pass finishes its own work in one run, so after a
+    # pass changes the program only the others need to run again; and
+    # ``dce`` only deletes, which gives no other pass new work.  Stop when no
+    # pass is left to run on the program as it is.
+    pending = list(dict.fromkeys(pipeline))
+    for one in pipeline * MAX_ROUNDS:
+        if one not in pending:
+            continue
+        pending.remove(one)
+        level = _LEVELS.get(one)
+        if level is None:          # a pass of the caller's: run it as it is
+            p, did = one(p), True
+        else:
             p, did = rewrite_every_level(p, level)
-            changed = changed or did
-        if not changed:
+        if did and one is not dce:
+            pending = [q for q in dict.fromkeys(pipeline) if q is not one]
+        if not pending:
             break
     return p
 

@@ -31,6 +31,7 @@ import numpy as np
 from ..interpreters.codegen import compile_ir
 from ..interpreters.evaluate import eval_ir
 from ..interpreters.passes import optimize
+from ..tracer import collector
 from ..tracer.aliasing import owned
 from ..tracer.config import config
 from ..tracer.core import Tracer
@@ -256,11 +257,19 @@ class Jitted:
             def f(*a, _f=self.fun):
                 return _f(*a[:-1], **dict(zip(names, a[-1])), **kw_static)
             args = args + (tuple(kw_dynamic[k] for k in names),)
-        raw = trace_to_ir(f, args, static_argnums=static, name="jit")
-        # the arrays f read are the program's constants: copies, so that the
-        # program does not change when the user writes to them later
-        raw.consts = owned(raw.consts, raw.consts)
-        entry = _Entry(self, key, raw, optimize(raw), self._donated_indices(args, static))
+        # tracing, the passes and the compiler build a large heap of long-lived
+        # objects: the collector's full walks over it wait (tracer/collector.py)
+        collector.pause()
+        try:
+            raw = trace_to_ir(f, args, static_argnums=static, name="jit")
+            # the arrays f read are the program's constants: copies, so that the
+            # program does not change when the user writes to them later
+            raw.consts = owned(raw.consts, raw.consts)
+            entry = _Entry(self, key, raw, optimize(raw), self._donated_indices(args, static))
+            if not any(isinstance(x, Tracer) for x in tree_flatten(args)[0]):
+                entry.compiled()     # (a staged call never needs the compiled code)
+        finally:
+            collector.resume()
         self._cache[key] = entry
         if len(self._cache) > _SIGNATURES_PER_FUNCTION:
             self._cache.popitem(last=False)
