@@ -261,6 +261,15 @@ def test_static_argnums_and_argnames_retrace_on_a_new_value():
     assert len(calls) == 3
 
 
+def test_equal_static_values_of_other_types_trace_apart():
+    # 2 == 2.0 in Python, but they give results of different dtypes
+    jf = cr.jit(lambda x, n: x + np.asarray(n), static_argnums=1)
+    x = np.arange(3)
+    assert jf(x, 2).dtype == np.int64
+    assert jf(x, 2.0).dtype == np.float64
+    assert jf.cache_info()["misses"] == 2
+
+
 def test_static_values_steer_python_control_flow():
     @cr.jit(static_argnums=(1,))
     def power(x, n):

@@ -215,7 +215,9 @@ class Jitted:
         dynamic = tuple(a for i, a in enumerate(args) if i not in static_set)
         kw_static = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames))
         kw_dynamic = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
-        key = tuple(static) + kw_static
+        # a static value keys by its type too: 2, 2.0 and True are equal in
+        # Python but may steer f differently (range(n), dtypes)
+        key = tuple((k, type(v), v) for k, v in tuple(static) + kw_static)
         try:
             hash(key)
         except TypeError:
