@@ -1071,3 +1071,12 @@ def test_table_covers_every_function_of_chainrule_numpy():
 def test_row_ids_are_unique():
     ids = [p.id for p in ROWS + ARRAY_ROWS]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+@pytest.mark.parametrize("compare", [np.greater, np.less_equal, np.equal, np.not_equal])
+def test_comparisons_of_python_ints_trace_as_numpy_computes_them(compare):
+    # NumPy resolves two Python ints to its object loop, but computes on int64
+    for n in (-1, 0, 3):
+        closed = cr.make_ir(lambda k: compare(k, 0))(n)
+        assert [str(v.aval.dtype) for v in closed.ir.invars] == ["int64"]
+        assert closed.eval(n) == compare(n, 0) and closed.eval(n).dtype == np.bool_

@@ -117,6 +117,9 @@ def mark_weak(out, args):
 _RESOLVE_CACHE_SIZE = 1024
 
 
+_INT64 = np.dtype(np.int64)
+
+
 @functools.lru_cache(maxsize=_RESOLVE_CACHE_SIZE)
 def _resolve(ufunc, keys):
     return ufunc.resolve_dtypes(keys + (None,))
@@ -134,7 +137,12 @@ def loop_dtypes(ufunc, args, name=None):
         else:
             keys.append(_dtype_key(a))
     try:
-        return _resolve(ufunc, tuple(keys))
+        dtypes = _resolve(ufunc, tuple(keys))
+        if dtypes[0].kind == "O" and int in keys:
+            # comparisons of Python ints resolve to NumPy's object loop (for
+            # ints of any size); on values NumPy compares them as int64
+            dtypes = _resolve(ufunc, tuple(_INT64 if k is int else k for k in keys))
+        return dtypes
     except TypeError as e:  # NumPy's "no loop matching the specified signature"
         raise TypeError(f"numpy.{name or ufunc.__name__} does not support operands of dtype "
                         f"{', '.join(str(dtype_of(a)) for a in args)}: {e}"
