@@ -984,3 +984,34 @@ def test_an_error_under_vmap_names_the_users_line():
         cr.vmap(f, in_axes=(0, None))(np.ones((2, 3)), -np.eye(3))
     notes = getattr(error.value, "__notes__", [])
     assert len(notes) == 1 and f"test_jacobians.py:{f.__code__.co_firstlineno + 1}" in notes[0]
+
+
+# -- has_aux ----------------------------------------------------------------------------
+def _with_aux(x):
+    # output sin(x) * x0; aux: a float computed from x and a Python int
+    return np.sin(x) * x[0], {"total": np.sum(x), "k": 3}
+
+
+def _expected_jacobian(x):
+    # d(sin(x_i) x_0)/dx_j = cos(x_i) x_0 [i == j] + sin(x_i) [j == 0]
+    J = np.diag(np.cos(x) * x[0])
+    J[:, 0] += np.sin(x)
+    return J
+
+
+@pytest.mark.parametrize("jac", [cr.jacfwd, cr.jacrev], ids=["jacfwd", "jacrev"])
+def test_jacobians_with_aux(jac):
+    x = np.array([0.3, 0.7, -1.1])
+    J, aux = jac(_with_aux, has_aux=True)(x)
+    np.testing.assert_allclose(J, _expected_jacobian(x), rtol=1e-14)
+    assert float(aux["total"]) == np.sum(x) and int(aux["k"]) == 3
+    with pytest.raises(TypeError, match=r"has_aux=True\) needs f to return a pair .* got one array"):
+        jac(np.sin, has_aux=True)(x)
+
+
+def test_hessian_with_aux():
+    x = np.array([0.3, 0.7])
+    H, aux = cr.hessian(lambda v: (np.sum(np.sin(v) ** 2), np.cos(v)), has_aux=True)(x)
+    # d2/dx2 sin(x)^2 = 2 cos(2x), on the diagonal
+    np.testing.assert_allclose(H, np.diag(2 * np.cos(2 * x)), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(aux, np.cos(x), rtol=1e-15)

@@ -18,16 +18,18 @@ import numpy as np
 from ..primitives._batch import IdentitySeed
 from ..tracer.aliasing import unshared
 from ..tracer.avals import ShapedArray, float0, is_float
-from ..tracer.core import get_aval
+from ..tracer.core import Tracer, get_aval
+from ..tracer.printer import one_line
 from ..tracer.pytree import tree_flatten, tree_unflatten
 from ..tracer.tracebacks import api_boundary
 from .ad import _check_argnums, _vjp_and_pullback, jvp
 from .vmap import vmap
 
 
-def _diff_function(f, args, argnums, name):
+def _diff_function(f, args, argnums, name, has_aux=False):
     """``f`` as a function of the arguments ``argnums`` only, and those
-    arguments' leaves (checked to be floating point)."""
+    arguments' leaves (checked to be floating point).  With ``has_aux`` the
+    function is checked to return a pair ``(output, aux)``."""
     single, nums = _check_argnums(argnums, len(args), name)
     diff_args = tuple(args[i] for i in nums)
     for i in nums:
@@ -40,7 +42,13 @@ def _diff_function(f, args, argnums, name):
         full = list(args)
         for i, x in zip(nums, xs):
             full[i] = x
-        return f(*full)
+        out = f(*full)
+        if has_aux and not (isinstance(out, (tuple, list)) and len(out) == 2):
+            got = ("one array" if isinstance(out, (Tracer, np.ndarray)) else
+                   f"a {one_line(type(out).__name__)}")
+            raise TypeError(f"{name}(f, has_aux=True) needs f to return a pair (output, aux), "
+                            f"got {got}; return (output, aux), or drop has_aux=True")
+        return out
 
     return h, diff_args, single
 
@@ -96,14 +104,16 @@ def _result_dtype(leaves):
 
 
 @api_boundary
-def jacfwd(f, argnums=0):
+def jacfwd(f, argnums=0, has_aux=False):
     """The Jacobian of ``f`` by forward mode: one batched JVP over the standard
-    basis of the inputs ``argnums``."""
+    basis of the inputs ``argnums``.  With ``has_aux``, ``f`` returns
+    ``(output, aux)`` and the result is ``(jacobian, aux)``, ``aux`` as
+    ``f`` computed it (not differentiated)."""
 
     @api_boundary
     @functools.wraps(f)
     def jacfwd_f(*args):
-        h, diff_args, single = _diff_function(f, args, argnums, "jacfwd")
+        h, diff_args, single = _diff_function(f, args, argnums, "jacfwd", has_aux)
         in_leaves, in_tree = tree_flatten(diff_args)
         in_trees = [tree_flatten(a)[1] for a in diff_args]
         dtype = _result_dtype(in_leaves)
@@ -115,70 +125,85 @@ def jacfwd(f, argnums=0):
         def pushforward(*tangents):
             # an integer output's (float0) tangent becomes zeros of its dtype:
             # its Jacobian blocks keep the output's dtype, as jacrev's do
-            out, t_out = jvp(h, diff_args, tangents)
+            out, t_out, *aux = jvp(h, diff_args, tangents, has_aux=has_aux)
             o_leaves, o_tree = tree_flatten(out)
-            return tree_unflatten(o_tree, [
+            t_out = tree_unflatten(o_tree, [
                 np.zeros(np.shape(t), get_aval(o).dtype) if get_aval(t).dtype == float0 else t
                 for o, t in zip(o_leaves, tree_flatten(t_out)[0])])
+            return (t_out, aux[0]) if has_aux else t_out
 
-        columns = vmap(pushforward, in_axes=0, out_axes=-1)(*basis)
+        # (aux depends on the primals only: the same for every basis direction)
+        columns = vmap(pushforward, in_axes=0, out_axes=(-1, None) if has_aux else -1)(*basis)
+        if has_aux:
+            columns, aux = columns
         col_leaves, out_tree = tree_flatten(columns)
         out_leaves = [ShapedArray(get_aval(c).shape[:-1], get_aval(c).dtype) for c in col_leaves]
-        return _assemble(_blocks(col_leaves, out_leaves, in_leaves, -1), out_tree, in_trees,
-                         single)
+        jac = _assemble(_blocks(col_leaves, out_leaves, in_leaves, -1), out_tree, in_trees,
+                        single)
+        return (jac, aux) if has_aux else jac
 
     return jacfwd_f
 
 
 @api_boundary
-def jacrev(f, argnums=0):
+def jacrev(f, argnums=0, has_aux=False):
     """The Jacobian of ``f`` by reverse mode: linearize once, then one batched
     VJP over the standard basis of the outputs (folded into a trailing
-    matrix product, as ``jacfwd`` folds its seed into a leading one)."""
+    matrix product, as ``jacfwd`` folds its seed into a leading one).  With
+    ``has_aux``, ``f`` returns ``(output, aux)`` and the result is
+    ``(jacobian, aux)``."""
 
     @api_boundary
     @functools.wraps(f)
     def jacrev_f(*args):
-        h, diff_args, single = _diff_function(f, args, argnums, "jacrev")
+        h, diff_args, single = _diff_function(f, args, argnums, "jacrev", has_aux)
         in_leaves, _ = tree_flatten(diff_args)
         in_trees = [tree_flatten(a)[1] for a in diff_args]
-        out, pullback = _vjp_and_pullback(h, diff_args, False, float0_cotangents=False)
-        out_leaves, out_tree = tree_flatten(out)
-        if not out_leaves:   # no outputs: no rows
-            return tree_unflatten(out_tree, [])
-        # the cotangent basis in the float outputs' dtype; integer outputs
-        # (whose cotangents nothing reads) keep their own
-        floats = [o for o in out_leaves if is_float(get_aval(o).dtype)]
-        dtype = _result_dtype(floats or in_leaves)
-        if len(out_leaves) == 1:   # the identity stays symbolic: seed folding
-            o = get_aval(out_leaves[0])
-            basis = tree_unflatten(out_tree, [IdentitySeed(o.shape, dtype if floats else o.dtype)])
-        else:
-            basis = tree_unflatten(out_tree, [
-                b if is_float(get_aval(o).dtype) else b.astype(get_aval(o).dtype)
-                for b, o in zip(_basis(out_leaves, dtype), out_leaves)])
-        rows = vmap(pullback)(basis)                     # per input leaf: (m, *in.shape)
-        row_leaves = tree_flatten(rows)[0]
-        # rows[j][offset_k + r] is row r of the block (out leaf k, in leaf j)
-        blocks, start = [], 0
-        from .. import numpy as cnp
-        for o in out_leaves:
-            size, aval = get_aval(o).size, get_aval(o)
-            row = [cnp.reshape(r[start:start + size], aval.shape + get_aval(x).shape)
-                   for r, x in zip(row_leaves, in_leaves)]
-            if not is_float(aval.dtype):   # zero blocks in the output's dtype, as jacfwd
-                row = [b.astype(aval.dtype) for b in row]
-            blocks.append(row)
-            start += size
-        return _assemble(blocks, out_tree, in_trees, single)
+        out, pullback, *aux = _vjp_and_pullback(h, diff_args, has_aux, float0_cotangents=False)
+        jac = _jacobian_by_rows(out, pullback, in_leaves, in_trees, single)
+        return (jac, aux[0]) if has_aux else jac
 
     return jacrev_f
 
 
+def _jacobian_by_rows(out, pullback, in_leaves, in_trees, single):
+    """``jacrev``'s Jacobian: the pullback of each output dimension, batched."""
+    out_leaves, out_tree = tree_flatten(out)
+    if not out_leaves:   # no outputs: no rows
+        return tree_unflatten(out_tree, [])
+    # the cotangent basis in the float outputs' dtype; integer outputs
+    # (whose cotangents nothing reads) keep their own
+    floats = [o for o in out_leaves if is_float(get_aval(o).dtype)]
+    dtype = _result_dtype(floats or in_leaves)
+    if len(out_leaves) == 1:   # the identity stays symbolic: seed folding
+        o = get_aval(out_leaves[0])
+        basis = tree_unflatten(out_tree, [IdentitySeed(o.shape, dtype if floats else o.dtype)])
+    else:
+        basis = tree_unflatten(out_tree, [
+            b if is_float(get_aval(o).dtype) else b.astype(get_aval(o).dtype)
+            for b, o in zip(_basis(out_leaves, dtype), out_leaves)])
+    rows = vmap(pullback)(basis)                     # per input leaf: (m, *in.shape)
+    row_leaves = tree_flatten(rows)[0]
+    # rows[j][offset_k + r] is row r of the block (out leaf k, in leaf j)
+    blocks, start = [], 0
+    from .. import numpy as cnp
+    for o in out_leaves:
+        size, aval = get_aval(o).size, get_aval(o)
+        row = [cnp.reshape(r[start:start + size], aval.shape + get_aval(x).shape)
+               for r, x in zip(row_leaves, in_leaves)]
+        if not is_float(aval.dtype):   # zero blocks in the output's dtype, as jacfwd
+            row = [b.astype(aval.dtype) for b in row]
+        blocks.append(row)
+        start += size
+    return _assemble(blocks, out_tree, in_trees, single)
+
+
 @api_boundary
-def hessian(f, argnums=0):
-    """The Hessian of a scalar ``f``: forward over reverse, ``jacfwd(jacrev(f))``."""
-    hess = jacfwd(jacrev(f, argnums), argnums)
+def hessian(f, argnums=0, has_aux=False):
+    """The Hessian of a scalar ``f``: forward over reverse, ``jacfwd(jacrev(f))``.
+    With ``has_aux``, ``f`` returns ``(output, aux)`` and the result is
+    ``(hessian, aux)``."""
+    hess = jacfwd(jacrev(f, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
 
     @api_boundary
     @functools.wraps(f)
