@@ -921,6 +921,43 @@ _unary_float("cbrt", lambda b, x: b.away_from_zero(x, 0.3), _mono(np.cbrt))
 _unary_float("logistic", _any, _mono(_logistic))
 
 
+# special functions: the gamma family on [0.5, ~8], the inverses inside (0, 1)
+_unary_float("lgamma", lambda b, x: b.at_least(x, 0.5), lambda lo, hi: (-0.2, max(
+    math.lgamma(lo), math.lgamma(hi), 0.0)))
+_unary_float("gamma", lambda b, x: b.into(x, 0.5, 4.0), lambda lo, hi: (0.88, max(
+    math.gamma(lo), math.gamma(hi))))
+_unary_float("digamma", lambda b, x: b.into(x, 0.5, 6.0), lambda lo, hi: (-2.0, 1.8))
+_unary_float("erf", _any, _mono(math.erf))
+_unary_float("erfc", _any, _mono(math.erfc))
+_unary_float("erf_inv", lambda b, x: b.into(x, -0.9, 0.9), lambda lo, hi: (-1.17, 1.17))
+_unary_float("ndtri", lambda b, x: b.into(x, 0.1, 0.9), lambda lo, hi: (-1.29, 1.29))
+_unary_float("log_ndtr", lambda b, x: b.bounded(x, 5.0), lambda lo, hi: (
+    math.log(0.5 * math.erfc(-lo / math.sqrt(2))), 0.0))
+_unary_float("i0e", _any, lambda lo, hi: (0.0, 1.0))
+_unary_float("i1e", _any, lambda lo, hi: (-0.3, 0.3))
+
+
+@generator("polygamma")
+def gen_polygamma(b):
+    x = b.into(b.pick("f"), 0.5, 6.0)
+    return b.emit("polygamma", [x], dict(n=1), bounds=(0.18, 4.94))
+
+
+def gen_xlogy(b, name):
+    x, y = _binary_operands(b, "f", 5.0, 5.0, y_domain=lambda v: v)
+    if type(y) is Val:
+        y = b.into(y, 0.5, 4.0)
+    else:
+        y = Lit(np.asarray(min(4.0, max(0.5, abs(float(y.value)))), b.dtype)[()])
+    bx = _bounds(x)
+    m = max(abs(bx[0]), abs(bx[1])) * math.log1p(4.0)
+    return _emit_binary(b, name, x, y, lambda p, q: (-m, m), swap=False)
+
+
+GENERATORS["xlogy"] = lambda b: gen_xlogy(b, "xlogy")
+GENERATORS["xlog1py"] = lambda b: gen_xlogy(b, "xlog1py")
+
+
 @generator("neg")
 def gen_neg(b):
     x = b.pick(b.choice("ffi"))

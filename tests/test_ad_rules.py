@@ -593,6 +593,23 @@ CASES: dict[str, list[Case]] = {
                   label="hermitian")],
 }
 
+# special functions (chainrule.primitives.special), through chainrule.scipy.special
+import chainrule.scipy.special as _csp  # noqa: E402
+
+CASES.update({
+    "lgamma": unary_rows(_csp.gammaln, POSITIVE), "gamma": unary_rows(_csp.gamma, POSITIVE),
+    "digamma": unary_rows(_csp.digamma, POSITIVE),
+    "polygamma": unary_rows(lambda x: _csp.polygamma(1, x), POSITIVE)
+    + [Case(lambda x: _csp.polygamma(3, x), POSITIVE((3,)), label="n3")],
+    "erf": unary_rows(_csp.erf), "erfc": unary_rows(_csp.erfc),
+    "erf_inv": unary_rows(_csp.erfinv, UNIT),
+    "ndtri": unary_rows(_csp.ndtri, uniform(0.1, 0.9)),
+    "log_ndtr": unary_rows(_csp.log_ndtr, uniform(-4.0, 4.0)),
+    "i0e": unary_rows(_csp.i0e, NONZERO), "i1e": unary_rows(_csp.i1e, NONZERO),
+    "xlogy": binary_rows(_csp.xlogy, ANY, POSITIVE),
+    "xlog1py": binary_rows(_csp.xlog1py, ANY, POSITIVE),
+})
+
 
 def _params():
     out = []

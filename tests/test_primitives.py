@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import string
 
+import math
+
 import numpy as np
 import pytest
 
@@ -253,6 +255,77 @@ def _scatter_extremum_ref(pick):
 
 REFERENCES["scatter_min"] = _scatter_extremum_ref(np.minimum)
 REFERENCES["scatter_max"] = _scatter_extremum_ref(np.maximum)
+
+
+# -- special functions (chainrule.primitives.special): references from math,
+# np.i0, and sums written here, by other methods than the implementations' --
+def _each(f):
+    def ref(x):
+        return np.vectorize(f, otypes=[np.float64])(x).astype(x.dtype)[()]
+    return ref
+
+
+def _hurwitz_ref(x, s):
+    # zeta(s, x) = sum_{k<K} (x+k)^-s + w^(1-s)/(s-1) + w^-s/2 + s w^(-s-1)/12,
+    # w = x + K (Euler-Maclaurin, next term s(s+1)(s+2)/720 w^(-s-3) ~ 1e-17)
+    x = np.asarray(x, np.float64)[..., None]
+    w = x + 2000.0
+    total = np.sum((x + np.arange(2000.0)) ** -float(s), axis=-1)
+    return total + (w ** (1.0 - s) / (s - 1) + w ** -float(s) / 2 + s * w ** (-s - 1.0) / 12)[..., 0]
+
+
+def _digamma_ref(x):
+    # psi(x) = psi(x + K) - sum_{k<K} 1/(x+k); psi(w) = log w - 1/(2w) - 1/(12 w^2) + O(w^-4)
+    v = np.asarray(x, np.float64)
+    w = v + 2000.0
+    out = -np.sum(1.0 / (v[..., None] + np.arange(2000.0)), axis=-1) + np.log(w) - 0.5 / w \
+        - 1.0 / (12 * w * w)
+    return out.astype(x.dtype)[()]
+
+
+def _polygamma_ref(x, *, n):
+    # psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x)
+    return ((-1.0) ** (n + 1) * math.factorial(n) * _hurwitz_ref(x, n + 1)).astype(x.dtype)[()]
+
+
+def _bisect(f, target, lo, hi):
+    """The root of the increasing scalar f(z) = target, by 200 halvings."""
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _ndtr_ref(z):
+    return 0.5 * math.erfc(-z / math.sqrt(2))
+
+
+def _i1e_ref(x):
+    # I1(x) = sum_k (x/2)^(2k+1) / (k! (k+1)!), times exp(-|x|)
+    def one(v):
+        return math.exp(-abs(v)) * sum((v / 2) ** (2 * k + 1) / (math.factorial(k) *
+                                       math.factorial(k + 1)) for k in range(80))
+    return _each(one)(x)
+
+
+def _xlog_ref(f):
+    def ref(x, y):
+        with np.errstate(all="ignore"):
+            return np.where(x == 0, 0, x * f(y)).astype(np.result_type(x, y))[()]
+    return ref
+
+
+REFERENCES.update({
+    "lgamma": _each(math.lgamma), "gamma": _each(math.gamma),
+    "digamma": _digamma_ref, "polygamma": _polygamma_ref,
+    "erf": _each(math.erf), "erfc": _each(math.erfc),
+    "erf_inv": _each(lambda q: _bisect(math.erf, q, -7.0, 7.0)),
+    "ndtri": _each(lambda p: _bisect(_ndtr_ref, p, -40.0, 40.0)),
+    "log_ndtr": _each(lambda z: math.log(_ndtr_ref(z))),
+    "i0e": lambda x: (np.i0(x.astype(np.float64)) * np.exp(-np.abs(x))).astype(x.dtype)[()],
+    "i1e": _i1e_ref,
+    "xlogy": _xlog_ref(np.log), "xlog1py": _xlog_ref(np.log1p),
+})
 
 
 # -- references for the linear-algebra primitives: independent algorithms in
@@ -818,6 +891,30 @@ CASES = {
              case(_well(3, 3), rcond=1e-15, hermitian=True),
              case(f32(3, 2), rcond=1e-6, hermitian=False)],
 }
+
+# special functions: positive arguments for the gamma family, (0, 1) for ndtri
+CASES.update({
+    "lgamma": unary_cases(lambda *s: f64(*s, lo=0.3, hi=6.0))
+    + [case(np.array([-2.5, -0.5, 1.0, 2.0, 30.0]))],
+    "gamma": unary_cases(lambda *s: f64(*s, lo=0.3, hi=6.0)) + [case(np.array([-2.5, -0.5, 4.0]))],
+    "digamma": unary_cases(lambda *s: f64(*s, lo=0.3, hi=6.0)) + [case(np.array([0.01, 25.0]))],
+    "polygamma": [case(f64(3, lo=0.3, hi=6.0), n=1), case(f64(lo=0.3, hi=6.0), n=2),
+                  case(f64(2, 3, lo=0.3, hi=6.0), n=3),
+                  case(f64(3, lo=0.5, hi=3.0).astype(np.float32), n=1)],
+    "erf": unary_cases(), "erfc": unary_cases(lambda *s: f64(*s, lo=-3.0, hi=5.0)),
+    "erf_inv": unary_cases(lambda *s: f64(*s, lo=-0.99, hi=0.99))
+    + [case(np.array([1e-9, -0.3, 0.6, 0.999]))],
+    "ndtri": unary_cases(lambda *s: f64(*s, lo=0.01, hi=0.99))
+    + [case(np.array([1e-20, 0.5, 0.74, 0.76, 0.999]))],
+    "log_ndtr": unary_cases(lambda *s: f64(*s, lo=-6.0, hi=6.0))
+    + [case(np.array([-25.0, -10.0, 0.0, 9.0]))],
+    "i0e": unary_cases() + [case(np.array([-30.0, -24.0, 0.0, 26.0, 200.0]))],
+    "i1e": unary_cases() + [case(np.array([-20.0, -1e-3, 0.0, 12.0]))],
+    "xlogy": binary_cases(f64, lambda *s: f64(*s, lo=0.5, hi=3.0))
+    + [case(np.array([0.0, 0.0, 2.0]), np.array([0.0, 1.5, 0.5]))],
+    "xlog1py": binary_cases(f64, lambda *s: f64(*s, lo=-0.5, hi=3.0))
+    + [case(np.array([0.0, 0.0, 2.0]), np.array([-1.0, 1.5, 0.5]))],
+})
 
 
 def _case_id(name, operands, params):

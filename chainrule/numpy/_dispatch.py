@@ -20,6 +20,10 @@ from ..tracer.source import user_source_info, where
 from . import _reductions, _ufuncs
 
 FUNCTIONS: dict = {}  # numpy function -> chainrule function (filled by __init__)
+# SciPy's ufuncs (scipy.special.erf, ...) by name -> chainrule function, filled
+# by chainrule.scipy.special (a floor above: SciPy is no dependency, so the
+# ufuncs are matched by name, not imported)
+SCIPY_UFUNCS: dict = {}
 
 
 def _not_implemented(what):
@@ -40,6 +44,10 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         if direct is not None and len(inputs) == ufunc.nin:   # (one call less)
             return _ufuncs._apply(ufunc, direct[0], inputs, kwargs, direct[1])
         fn = _ufuncs.UFUNCS.get(ufunc)
+        if fn is None and getattr(np, ufunc.__name__, None) is not ufunc:
+            fn = SCIPY_UFUNCS.get(ufunc.__name__)   # a ufunc not NumPy's: scipy.special's
+            if fn is None:
+                raise _not_implemented(f"scipy.special.{ufunc.__name__}")
         if fn is None:
             raise _not_implemented(f"numpy.{ufunc.__name__}")
         return fn(*inputs, **kwargs)

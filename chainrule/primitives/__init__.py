@@ -19,3 +19,5 @@ from .reductions import *  # noqa: F401,F403
 from .solvers import slogdet_p, solve_p, triangular_solve_p  # noqa: F401
 from .decompositions import cholesky_p, eigh_p, pinv_p, qr_p, svd_p  # noqa: F401
 from .sorting import sort_p  # noqa: F401
+from .special import (digamma_p, erf_inv_p, erf_p, erfc_p, gamma_p, i0e_p, i1e_p,  # noqa: F401
+                      lgamma_p, log_ndtr_p, ndtri_p, polygamma_p, xlog1py_p, xlogy_p)
