@@ -20,6 +20,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
+from test_numpy_everyday import COVERAGE_ROWS as EVERYDAY_ROWS
 
 rng = np.random.default_rng(1)
 
@@ -977,6 +978,11 @@ row("einsum[sublists]", lambda m, a, b: m.einsum(a, [0, 1], b, [1, 2], [0, 2]), 
 row("einsum[sublists,ellipsis]", lambda m, a: m.einsum(a, [Ellipsis, 0, 0]), f64(2, 3, 3))
 row("einsum[optimize]", lambda m, a, b, c: m.einsum("ij,jk,kl", a, b, c, optimize=True),
     f64(2, 3), f64(3, 4), f64(4, 5))
+
+# the everyday functions (diff, cov, nan*, convolve, interp, ...): their rows live with
+# their own tests in test_numpy_everyday.py
+for _id, _fn, *_args in EVERYDAY_ROWS:
+    row(_id, _fn, *_args)
 
 
 # -- the tests ----------------------------------------------------------------

@@ -33,7 +33,7 @@ from ._statistics import average, median, percentile, ptp, quantile, std, var  #
 from numpy import (arange, e, empty, eye, float16, float32, float64, full, identity,  # noqa: F401
                    inf, int32, int64, linspace, nan, newaxis, ones, pi, zeros, bool_,
                    complex64, complex128, ndarray, result_type,
-                   promote_types, dtype, isscalar, allclose, array_equal)
+                   promote_types, dtype, isscalar)
 # shapes, construction, indexing (after NumPy's constructors, which these replace:
 # they take traced fill values and endpoints)
 from ._shapes import atleast_3d, copy, fliplr, flipud, roll, rot90  # noqa: F401
@@ -44,6 +44,12 @@ from ._diagonals import diag, diagflat, diagonal, trace, tril, triu  # noqa: F40
 from ._construct import arange, full, linspace, meshgrid  # noqa: F401
 from ._indexing import take, take_along_axis  # noqa: F401
 from . import _updates  # noqa: F401
+# everyday functions composed from the above
+from ._everyday import (allclose, array_equal, array_equiv, c_, convolve, correlate,  # noqa: F401
+                        diff, ediff1d, gradient, isclose, polyval, r_)
+from ._everyday_stats import (corrcoef, cov, nancumsum, nanmax, nanmean, nanmin,  # noqa: F401
+                              nanprod, nanstd, nansum, nanvar)
+from ._everyday_interp import histogram, interp, unwrap  # noqa: F401
 
 
 def shape(a):
