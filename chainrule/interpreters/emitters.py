@@ -38,6 +38,7 @@ import keyword
 import numpy as np
 
 from ..primitives._ops import PRIMITIVES
+from ..primitives.linalg import matrix_product, may_swap
 
 FRESH, INPLACE, VIEW, READONLY, UNKNOWN = "fresh", "inplace", "view", "readonly", "unknown"
 
@@ -222,6 +223,12 @@ def emit_dot_general(w, eqn, ins, out):
         return generic(w, eqn, ins, out)
     left = _permuted(ins[0], list(lb) + lf + list(lc))
     right = _permuted(ins[1], list(rb) + list(rc) + rf)
+    m, k, n = lhs.shape[lf[0]], lhs.shape[lc[0]], rhs.shape[rf[0]]
+    if not lb and lhs.dtype == np.float64 and may_swap(m, k, n):
+        # impl: matrix_product, which may return an F-ordered view of its
+        # result depending on the operands' layouts at run time
+        helper = w.bind(matrix_product, "matrix_product")
+        return f"{helper}({left}, {right}, {w.fn('matmul')})", FRESH, "unknown"
     return f"{w.fn('matmul')}({left}, {right})", FRESH, "c"
 
 
