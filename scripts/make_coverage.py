@@ -28,6 +28,7 @@ from chainrule.tracer.pytree import tree_flatten, tree_unflatten  # noqa: E402
 
 import test_numpy  # noqa: E402
 import test_numpy_elementwise_reductions as test_grads  # noqa: E402
+import test_scipy_special  # noqa: E402
 
 OUT = ROOT / "docs" / "numpy-coverage.md"
 COMMAND = ".venv/bin/python scripts/make_coverage.py"
@@ -38,6 +39,17 @@ NUMPY_MODULES = ((np, "numpy"), (np.linalg, "numpy.linalg"))
 _L = np.tril(np.arange(1.0, 10.0).reshape(3, 3)) + 3 * np.eye(3)
 EXTRA_EXAMPLES = {"solve_triangular":
                   (lambda a, b: csl.solve_triangular(a, b, lower=True), (_L, np.arange(3.0)))}
+# scipy.special: the points tests/test_scipy_special.py checks them at
+EXTRA_EXAMPLES.update({n: (getattr(csp, n), (test_scipy_special.X,))
+                       for n in test_scipy_special.UNARY})
+EXTRA_EXAMPLES.update({n: (getattr(csp, n), (test_scipy_special.P,))
+                       for n in test_scipy_special.ON_P})
+EXTRA_EXAMPLES.update({n: (getattr(csp, n), (test_scipy_special.P, test_scipy_special.X))
+                       for n in test_scipy_special.BINARY})
+EXTRA_EXAMPLES.update({"polygamma": (lambda x: csp.polygamma(2, x), (test_scipy_special.X,)),
+                       "multigammaln": (lambda x: csp.multigammaln(x + 2.0, 2),
+                                        (test_scipy_special.X,)),
+                       "psi": (csp.psi, (test_scipy_special.X,))})
 
 
 def _own(obj, module_prefix):

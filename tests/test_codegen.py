@@ -597,3 +597,20 @@ def test_compiled_code_keeps_no_reference_to_linecache_after_it_is_gone():
     del compiled
     gc.collect()
     assert filename not in linecache.cache
+
+
+def test_swapped_matrix_product_is_the_interpreters_and_numpys():
+    # a few rows times a transposed 512x512 matrix: dot_general computes
+    # (W @ a.T).T (primitives/linalg.py matrix_product), compiled and interpreted alike
+    from chainrule.interpreters.codegen import compile_ir
+    from chainrule.interpreters.evaluate import eval_ir
+    from chainrule.primitives.linalg import may_swap
+    rng = np.random.default_rng(5)
+    a, w = rng.standard_normal((8, 512)), rng.standard_normal((512, 512))
+    assert may_swap(8, 512, 512)
+    closed = cr.make_ir(lambda a, w: np.tanh(a @ w.T) * 2.0)(a, w)
+    compiled = compile_ir(closed)(a, w)[0]
+    interpreted = eval_ir(closed.ir, closed.consts, [a, w])[0]
+    assert compiled.tobytes() == interpreted.tobytes()
+    np.testing.assert_allclose(compiled, np.tanh(a @ w.T) * 2.0, rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(compiled, cr.jit(lambda a, w: np.tanh(a @ w.T) * 2.0)(a, w))

@@ -154,6 +154,18 @@ ROWS: dict[str, list[Row]] = {}
 for _name, _dom in UNARY_DOMAINS.items():
     ROWS[_name] = unary_rows(_name, _dom(2, 3), _dom(), _dom(2, 3, 4))
 ROWS["exp"].append(prim_row("exp", F32(4), label="float32"))
+# the special functions (primitives/special.py), in their smooth domains
+SPECIAL_DOMAINS = {
+    "lgamma": positive, "digamma": positive, "gamma": positive, "erf": F, "erfc": F,
+    "log_ndtr": F, "i0e": F, "i1e": F,
+    "ndtri": lambda *s: F(*s, lo=0.05, hi=0.95), "erf_inv": lambda *s: F(*s, lo=-0.9, hi=0.9),
+}
+for _name, _dom in SPECIAL_DOMAINS.items():
+    ROWS[_name] = unary_rows(_name, _dom(2, 3), _dom(), _dom(2, 3, 4))
+ROWS["polygamma"] = [prim_row("polygamma", positive(2, 3), n=1),
+                     prim_row("polygamma", positive(), n=2, label="0-d, n=2")]
+ROWS["xlogy"] = binary_rows("xlogy", F, positive)
+ROWS["xlog1py"] = binary_rows("xlog1py", F, positive)
 for _name in ("neg", "abs", "sign", "floor", "ceil", "round", "trunc", "stop_gradient"):
     ROWS[_name] = unary_rows(_name, F(2, 3), I(2, 3), F())
 ROWS["round"].append(prim_row("round", lambda rng: np.array([-2.5, -1.5, 0.5, 1.5]) + 0.0,
