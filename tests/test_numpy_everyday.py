@@ -389,3 +389,9 @@ COVERAGE_ROWS = [
     ("unwrap", lambda m, a: m.unwrap(4 * a, axis=0), X),
     ("histogram", lambda m, a: m.histogram(a, bins=4, density=True), X),
 ]
+
+
+def test_plain_numpy_r_on_traced_values_points_to_chainrule_r_():
+    # np.r_ converts its pieces with np.array, which cannot keep a tracer
+    with pytest.raises(cr.TracerArrayConversionError, match=r"chainrule\.numpy\.r_"):
+        cr.make_ir(lambda a: np.r_[a, 1.0])(np.ones(2))

@@ -571,7 +571,9 @@ class Tracer:
             f"from the trace.{where(user_source_info())}\nUse the chainrule.numpy functions "
             "(or plain NumPy functions chainrule supports) on traced values. To collect values, "
             "append them to a list and np.stack it, or start from chainrule.numpy.zeros(shape) "
-            "and use x = x.at[i].set(v), instead of writing into a NumPy array (out[i] = v).")
+            "and use x = x.at[i].set(v), instead of writing into a NumPy array (out[i] = v). "
+            "np.r_[...] and np.c_[...] convert their pieces this way: use chainrule.numpy.r_ "
+            "and chainrule.numpy.c_ (or np.concatenate) on traced values.")
 
     def __setitem__(self, index, value):
         raise TypeError(
