@@ -347,23 +347,7 @@ def _cube_plus_jvp(primals, tangents):
     return _cube_plus(x, y), 3.0 * x ** 2 * tx + ty
 
 
-@cr.custom_vjp
-def _tanh_layer(w, x):
-    return cnp.tanh(w @ x)
-
-
-def _tanh_layer_fwd(w, x):
-    y = _tanh_layer(w, x)
-    return y, (w, x, y)
-
-
-def _tanh_layer_bwd(res, g):
-    w, x, y = res
-    d = g * (1.0 - y ** 2)
-    return cnp.outer(d, x), w.T @ d
-
-
-_tanh_layer.defvjp(_tanh_layer_fwd, _tanh_layer_bwd)
+from test_ad_rules import _tanh_layer  # noqa: E402  (a custom_vjp layer, shared)
 _W = np.random.default_rng(5).uniform(-1, 1, (3, 3))
 
 

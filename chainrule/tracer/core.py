@@ -130,20 +130,28 @@ def bind(prim: Primitive, *args, **params):
         if isinstance(x, Tracer) and (owner is None or x._trace.level > owner.level):
             owner = x._trace
     if owner is None:
-        try:
-            if prim.scalar_impl is not None and _two_float64(args):
-                out = prim.scalar_impl(*args)
-            else:
-                out = prim.impl(*args, **params)
-        except Exception as e:   # e.g. a singular matrix: name the user's line
-            note_source(e, prim.name, getattr(_hints, "source", None) or user_source_info(2))
-            raise
-        if config.debug_nans:
-            check_finite(prim, args, out, getattr(_hints, "source", None), look_up=True)
-        return out
+        return compute_now(prim, args, params, getattr(_hints, "source", None))
     if not owner.active:
         raise _leak_error(next(x for x in args if isinstance(x, Tracer) and x._trace is owner))
     return owner.process(prim, args, params)
+
+
+def compute_now(prim: Primitive, args, params, source):
+    """NumPy computes ``prim`` on ``args`` (no tracer among them).  An error
+    it raises (a singular matrix) gets a note naming the user's line
+    ``source`` (None: looked up on the stack), and ``debug_nans`` checks
+    the result."""
+    try:
+        if prim.scalar_impl is not None and _two_float64(args):
+            out = prim.scalar_impl(*args)
+        else:
+            out = prim.impl(*args, **params)
+    except Exception as e:
+        note_source(e, prim.name, source or user_source_info(2))
+        raise
+    if config.debug_nans:
+        check_finite(prim, args, out, source, look_up=True)
+    return out
 
 
 def _two_float64(args) -> bool:
@@ -160,17 +168,7 @@ def compute(prim: Primitive, values, params, source, out_aval):
         if isinstance(x, Tracer) and (owner is None or x._trace.level > owner.level):
             owner = x._trace
     if owner is None:
-        try:
-            if prim.scalar_impl is not None and _two_float64(values):
-                out = prim.scalar_impl(*values)
-            else:
-                out = prim.impl(*values, **params)
-        except Exception as e:   # e.g. a singular matrix: name the user's line
-            note_source(e, prim.name, source)
-            raise
-        if config.debug_nans:
-            check_finite(prim, values, out, source, look_up=True)
-        return out
+        return compute_now(prim, values, params, source)
     if not owner.active:
         raise _leak_error(next(x for x in values if isinstance(x, Tracer) and x._trace is owner))
     try:
