@@ -27,12 +27,12 @@ import numpy as np
 
 from ..interpreters.batch import batch_walk
 from ..interpreters.evaluate import eval_ir
-from ..interpreters.jvp import jvp_walk
+from ..interpreters.jvp import jvp_function
 from ..interpreters.partial_eval import partial_eval
 from ..interpreters.transpose import backward_pass
-from ..primitives._ad import Zero, instantiate
+from ..primitives._ad import instantiate
 from ..primitives._batch import bdim_to_front
-from ..tracer.avals import ShapedArray, is_float
+from ..tracer.avals import ShapedArray
 from ..tracer.core import Tracer, get_aval
 from ..tracer.errors import ShapeError
 from ..tracer.ir import IR, ClosedIR, Var
@@ -170,17 +170,9 @@ def trace_program(fun, avals, name):
 def jvp_body(body: ClosedIR, nonzero) -> ClosedIR:
     """``(primals, tangents of the inputs marked nonzero) -> (outputs, tangents
     of the floating-point outputs)``."""
-    ir, n = body.ir, len(body.ir.invars)
-
-    def jvp_program(*args):
-        it = iter(args[n:])
-        tangents = [next(it) if nz else Zero(v.aval) for v, nz in zip(ir.invars, nonzero)]
-        outs, touts = jvp_walk(ir, tangents, consts=body.consts, primals=args[:n])
-        return list(outs) + [instantiate(t) for t, v in zip(touts, ir.outvars)
-                             if is_float(v.aval.dtype)]
-
+    ir = body.ir
     avals = [v.aval for v in ir.invars] + [v.aval for v, nz in zip(ir.invars, nonzero) if nz]
-    return trace_program(jvp_program, avals, "jvp")
+    return trace_program(jvp_function(body, nonzero), avals, "jvp")
 
 
 class Linearized:

@@ -26,7 +26,7 @@ from ..primitives._ad import Zero, instantiate
 from ..tracer.config import config
 from ..tracer.avals import is_float
 from ..tracer.core import bind, get_aval, set_source_hint
-from ..tracer.ir import ClosedIR, Var
+from ..tracer.ir import ClosedIR
 from ..tracer.source import derivative_of
 from ..tracer.tracing import trace_to_ir
 from .env import environment, write
@@ -106,16 +106,23 @@ def jvp_ir(closed: ClosedIR) -> ClosedIR:
     floating-point values have tangents: an integer or boolean input has
     none (a symbolic zero, as in ``cr.jvp``) and an integer or boolean
     output gives none."""
-    ir, n = closed.ir, len(closed.ir.invars)
     floats = [is_float(a.dtype) for a in closed.in_avals]
+    example = [np.zeros(a.shape, a.dtype) for a in closed.in_avals]
+    return trace_to_ir(jvp_function(closed, floats),
+                       example + [e for e, f in zip(example, floats) if f], name="jvp")
+
+
+def jvp_function(closed: ClosedIR, given):
+    """The function ``(*primals, *tangents of the inputs marked in given) ->
+    (*outputs, *tangents of the floating-point outputs)`` of ``closed``
+    (the other inputs' tangents are symbolic zeros), to be traced into a
+    JVP program."""
+    ir, n = closed.ir, len(closed.ir.invars)
 
     def jvp_program(*args):
-        given = iter(args[n:])
-        tangents = [next(given) if f else Zero(v.aval) for v, f in zip(ir.invars, floats)]
+        it = iter(args[n:])
+        tangents = [next(it) if g else Zero(v.aval) for v, g in zip(ir.invars, given)]
         outs, touts = jvp_walk(ir, tangents, consts=closed.consts, primals=args[:n])
         return list(outs) + [instantiate(t) for t, x in zip(touts, ir.outvars)
                              if is_float(x.aval.dtype)]
-
-    example = [np.zeros(a.shape, a.dtype) for a in closed.in_avals]
-    return trace_to_ir(jvp_program, example + [e for e, f in zip(example, floats) if f],
-                       name="jvp")
+    return jvp_program
