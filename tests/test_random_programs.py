@@ -38,8 +38,7 @@ mode) in reverse mode only, its VJP against finite differences.
 of programs; ``pytest --hypothesis-profile=long
 tests/test_random_programs.py`` draws 10,000.  Each counterexample found is
 kept below as a named regression test: the program written out, passing
-since the fix, or ``xfail(strict=True)`` where the bug is outside the
-primitives.
+since the fix.
 """
 from __future__ import annotations
 

@@ -70,6 +70,9 @@ def test_polygamma_needs_a_constant_order():
 
 
 def test_equal_to_scipy_and_plain_scipy_on_tracers():
+    # SciPy is not a dependency of chainrule (a fresh clone's tests run
+    # without it); the checks above stand without it, this one adds SciPy's
+    # own values and its ufuncs on tracers where it is installed
     sp = pytest.importorskip("scipy.special")
     for name in UNARY + ON_P:
         arg = P if name in ON_P else X
